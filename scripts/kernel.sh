@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Unpack Debian's linux-source-6.12, apply patches/ in series order, configure from
+# kernel/config.fragment, build bzImage, the uAPI headers and the KVM selftest library.
+# Idempotent: only what changed is redone.
+source "$(dirname "$0")/lib.sh"
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+[ -f "$TARBALL" ] || die "$TARBALL missing: run 'make deps'"
+mkdir -p "$BUILD"
+
+if [ ! -f "$KSRC/Makefile" ]; then
+	log "unpacking $TARBALL"
+	rm -rf "$BUILD/linux-source-6.12" "$KSRC"
+	tar -C "$BUILD" -xf "$TARBALL"
+	mv "$BUILD/linux-source-6.12" "$KSRC"
+	rm -rf "$BUILD/applied"
+fi
+KVER=$(make -s -C "$KSRC" kernelversion)
+echo "$KVER" > "$BUILD/kernel-version"
+log "kernel source: linux $KVER (Debian linux-source-6.12)"
+
+# The tree carries the uAPI header the project ships; kvm.h includes it (patch 0001).
+install -m 0644 "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h"
+
+# Re-apply the series only when it changed: reverse the old one, apply the new one.
+new_sum=$(cd "$ROOT/patches" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
+old_sum=$(cat "$BUILD/applied/sum" 2>/dev/null || true)
+if [ "$new_sum" != "$old_sum" ]; then
+	if [ -d "$BUILD/applied" ]; then
+		log "reverting the previously applied patch series"
+		for p in $(tac "$BUILD/applied/series"); do
+			patch -d "$KSRC" -p1 -R -s < "$BUILD/applied/$p" ||
+				die "could not revert $p; remove $KSRC and rerun"
+		done
+		rm -rf "$BUILD/applied"
+	fi
+	mkdir -p "$BUILD/applied.new"
+	for p in $(cat "$ROOT/patches/series"); do
+		log "applying patches/$p"
+		if ! patch -d "$KSRC" -p1 --dry-run -s -f < "$ROOT/patches/$p" >/dev/null; then
+			die "patches/$p does not apply to linux $KVER. Debian may have moved linux-source-6.12 to a newer 6.12.y; refresh the patch against that version."
+		fi
+		patch -d "$KSRC" -p1 -s -f < "$ROOT/patches/$p"
+		cp "$ROOT/patches/$p" "$BUILD/applied.new/"
+	done
+	cp "$ROOT/patches/series" "$BUILD/applied.new/series"
+	echo "$new_sum" > "$BUILD/applied.new/sum"
+	mv "$BUILD/applied.new" "$BUILD/applied"
+fi
+
+# Configure from the fragment, again only when the fragment changed.
+FRAG=${KCONFIG_FRAGMENT:-$ROOT/kernel/config.fragment}
+cfg_sum=$(cat "$FRAG" ${KCONFIG_EXTRA:-} | sha256sum | cut -d' ' -f1)
+if [ "$cfg_sum" != "$(cat "$BUILD/config-sum" 2>/dev/null || true)" ] || [ ! -f "$KSRC/.config" ]; then
+	log "configuring: tinyconfig + $(basename "$FRAG")"
+	"${KMAKE[@]}" -s tinyconfig
+	(cd "$KSRC" && scripts/kconfig/merge_config.sh -m .config "$FRAG" ${KCONFIG_EXTRA:-} >/dev/null)
+	"${KMAKE[@]}" -s olddefconfig
+	# Every line of the fragment must have survived olddefconfig.
+	lost=$(grep -h '^CONFIG_.*=' "$FRAG" ${KCONFIG_EXTRA:-} | grep -vxF -f "$KSRC/.config" || true)
+	[ -z "$lost" ] || die "kernel config lost (missing dependency?): $lost"
+	echo "$cfg_sum" > "$BUILD/config-sum"
+fi
+"${KMAKE[@]}" -s rustavailable >/dev/null || die "Rust is not available to the kernel build"
+
+log "building bzImage (first build: about 5 minutes on 2 cores)"
+start=$(date +%s)
+# Progress: print a line every 200 compiled objects instead of thousands.
+"${KMAKE[@]}" bzImage modules_prepare 2>&1 | awk '
+	/^  (CC|RUSTC|AR|LD|AS)/ { n++; if (n % 200 == 0) { printf "    ... %d objects built\n", n; fflush() } next }
+	{ print; fflush() }'
+[ "${PIPESTATUS[0]}" = 0 ] || die "kernel build failed"
+log "kernel built in $(( $(date +%s) - start ))s: $KSRC/arch/x86/boot/bzImage"
+
+"${KMAKE[@]}" -s headers >/dev/null

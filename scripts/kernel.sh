@@ -67,8 +67,7 @@ start=$(date +%s)
 # Progress: print a line every 200 compiled objects instead of thousands.
 "${KMAKE[@]}" bzImage modules_prepare 2>&1 | awk '
 	/^  (CC|RUSTC|AR|LD|AS)/ { n++; if (n % 200 == 0) { printf "    ... %d objects built\n", n; fflush() } next }
-	{ print; fflush() }'
-[ "${PIPESTATUS[0]}" = 0 ] || die "kernel build failed"
+	{ print; fflush() }' || die "kernel build failed"
 log "kernel built in $(( $(date +%s) - start ))s: $KSRC/arch/x86/boot/bzImage"
 
 "${KMAKE[@]}" -s headers >/dev/null

@@ -215,11 +215,15 @@ pub trait RangeStore {
     fn next_entry(&self, from: u64, last: u64) -> Option<Entry>;
     /// Replaces `entry` by its two halves, same value. Readers see no change.
     fn split(&mut self, entry: Entry) -> Result<(), Self::Error>;
-    /// Allocates what a later `store` of a value over the empty chunk
-    /// `(start, order)` needs. Readers see no change.
-    fn reserve(&mut self, start: u64, order: u32) -> Result<(), Self::Error>;
-    /// Releases a reservation that will not be used.
+    /// Allocates what a later `store` of a value over the chunk
+    /// `(start, order)` needs; `empty` says that no entry intersects it.
+    /// Readers see no change.
+    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result<(), Self::Error>;
+    /// Releases a reservation of an empty chunk that will not be used.
     fn unreserve(&mut self, start: u64, order: u32);
+    /// Releases whatever else `reserve` set aside, once the SET is over
+    /// (committed or failed). Never fails.
+    fn release(&mut self);
     /// Stores `value` (0 erases) over the aligned chunk. Cannot fail once
     /// the chunk was prepared.
     fn store(&mut self, start: u64, order: u32, value: u64);
@@ -323,15 +327,14 @@ pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<
     split_at(s, wide.end)?;
     if value != 0 {
         for (i, (start, order)) in chunks(wide.start, wide.end).enumerate() {
-            if s.next_entry(start, start + pages(order) - 1).is_some() {
-                continue;
-            }
-            if let Err(err) = s.reserve(start, order) {
+            let empty = s.next_entry(start, start + pages(order) - 1).is_none();
+            if let Err(err) = s.reserve(start, order, empty) {
                 for (start, order) in chunks(wide.start, wide.end).take(i) {
                     if s.next_entry(start, start + pages(order) - 1).is_none() {
                         s.unreserve(start, order);
                     }
                 }
+                s.release();
                 return Err(err);
             }
         }
@@ -344,4 +347,5 @@ pub fn commit<S: RangeStore>(s: &mut S, plan: Plan) {
     for (start, order) in chunks(plan.range.start, plan.range.end) {
         s.store(start, order, plan.value);
     }
+    s.release();
 }

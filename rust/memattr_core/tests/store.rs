@@ -66,11 +66,16 @@ impl RangeStore for MapStore {
         Ok(())
     }
 
-    fn reserve(&mut self, start: u64, order: u32) -> Result<(), ()> {
+    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result<(), ()> {
+        assert_eq!(empty, self.next_entry(start, start + pages(order) - 1).is_none());
         self.may_fail()?;
-        self.reserved.insert(start, order);
+        if empty {
+            self.reserved.insert(start, order);
+        }
         Ok(())
     }
+
+    fn release(&mut self) {}
 
     fn unreserve(&mut self, start: u64, order: u32) {
         assert_eq!(self.reserved.remove(&start), Some(order), "unreserve without reserve");

@@ -1,0 +1,41 @@
+# SPDX-License-Identifier: GPL-2.0
+# kvm-memattr: build, boot and test. Every target does only what is missing.
+# All outputs go to build/ (ignored).
+
+SCRIPTS := scripts
+
+.PHONY: all deps kernel module selftests initramfs run check check-host check-guest bench clean distclean
+
+all: module selftests
+
+deps:
+	@$(SCRIPTS)/deps.sh
+
+kernel: deps
+	@$(SCRIPTS)/kernel.sh
+
+module: kernel
+	@$(SCRIPTS)/module.sh
+
+selftests: kernel
+	@$(SCRIPTS)/selftests.sh
+
+initramfs: module selftests
+	@$(SCRIPTS)/initramfs.sh
+
+# The main job: boot the patched kernel in QEMU, load the module, show it working.
+run: initramfs
+	@$(SCRIPTS)/guest.sh demo
+
+# Everything testable: host cargo test, KUnit and selftests in the guest.
+check: deps
+	@$(SCRIPTS)/check.sh
+
+bench: initramfs
+	@$(SCRIPTS)/guest.sh bench
+
+clean:
+	rm -rf build/module build/initramfs* build/logs target
+
+distclean:
+	rm -rf build target

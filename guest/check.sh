@@ -1,0 +1,22 @@
+# Plan "check": every in-guest test. Upstream's memory-attribute selftests run
+# twice, on upstream's C store and on kvm_memattr, plus the project's tests.
+[ -e /dev/kvm ] || result FAIL dev-kvm "(no /dev/kvm: nested SVM missing?)"
+grep -qw npt /proc/cpuinfo || echo "note: no NPT in this guest (shadow paging)"
+for t in $UPSTREAM_TESTS; do
+	run_test "upstream-c/$t" 300 "/tests/$t"
+done
+run_test "memattr-c/memattr_uapi_test" 300 /tests/memattr_uapi_test -b upstream
+if load_module; then
+	kunit_results
+	for t in $UPSTREAM_TESTS; do
+		run_test "upstream-rust/$t" 300 "/tests/$t"
+	done
+	served=$(dmesg | grep -c "kvm_memattr: VM released: [1-9][0-9]* SETs")
+	if [ "$served" -gt 0 ]; then
+		result PASS rust-backend-served-upstream-tests "($served VMs with SETs)"
+	else
+		result FAIL rust-backend-served-upstream-tests "(no VM with SETs was served by kvm_memattr)"
+	fi
+	run_test "memattr-rust/memattr_uapi_test" 300 /tests/memattr_uapi_test -b kvm_memattr
+	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
+fi

@@ -1,0 +1,38 @@
+# Helpers for the guest plans. Results are lines "@@RESULT <PASS|FAIL|SKIP> <name> [why]".
+result() {
+	echo "@@RESULT $1 $2${3:+ $3}"
+}
+
+# run_test NAME TIMEOUT CMD...: exit 0 passes, 4 (KSFT_SKIP) skips, else fails.
+run_test() {
+	name=$1; limit=$2; shift 2
+	echo "@@TEST $name: $*"
+	timeout "$limit" "$@"
+	rc=$?
+	case $rc in
+	0) result PASS "$name" ;;
+	4) result SKIP "$name" "(kselftest skip)" ;;
+	124|143) result FAIL "$name" "(timed out after ${limit}s)" ;;
+	*) result FAIL "$name" "(exit $rc)" ;;
+	esac
+}
+
+load_module() {
+	if insmod /memattr/kvm_memattr.ko; then
+		result PASS module-load
+	else
+		result FAIL module-load "(insmod failed)"
+		return 1
+	fi
+}
+
+# The module's KUnit suite ran at insmod; turn its KTAP lines into results.
+kunit_results() {
+	dmesg | sed -n 's/^\[[^]]*\] //; s/^ *\(not ok\|ok\) [0-9]* \([a-z_]*\).*$/\1 \2/p' |
+	while read -r a b c; do
+		if [ "$a" = ok ]; then result PASS "kunit/$b"; else result FAIL "kunit/$b"; fi
+	done
+	dmesg | grep -q "# Subtest: kvm_memattr_store" || result FAIL kunit/kvm_memattr_store "(suite did not run)"
+}
+
+UPSTREAM_TESTS="private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"

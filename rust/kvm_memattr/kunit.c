@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for kvm_memattr's range store.  The tests are written in Rust
+ * (selftest.rs); this file only registers them with KUnit, which runs the
+ * suite when the module loads.
+ */
+#include <kunit/test.h>
+
+int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
+int kvm_memattr_kunit_terabyte(void);
+
+static void memattr_store_vs_dense_model(struct kunit *test)
+{
+	u64 seed;
+
+	for (seed = 1; seed <= 6; seed++)
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, false), 0,
+				    "seed %llu, see the kernel log", seed);
+}
+
+static void memattr_store_injected_enomem(struct kunit *test)
+{
+	u64 seed;
+
+	for (seed = 101; seed <= 106; seed++)
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, true), 0,
+				    "seed %llu, see the kernel log", seed);
+}
+
+static void memattr_store_terabyte(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_terabyte(), 0, "see the kernel log");
+}
+
+static struct kunit_case memattr_store_cases[] = {
+	KUNIT_CASE(memattr_store_vs_dense_model),
+	KUNIT_CASE(memattr_store_injected_enomem),
+	KUNIT_CASE(memattr_store_terabyte),
+	{}
+};
+
+static struct kunit_suite memattr_store_suite = {
+	.name = "kvm_memattr_store",
+	.test_cases = memattr_store_cases,
+};
+kunit_test_suite(memattr_store_suite);

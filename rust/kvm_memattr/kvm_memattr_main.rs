@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! kvm_memattr: KVM's per-gfn memory attributes, stored as ranges.
+//!
+//! Registers a `struct kvm_memattr_ops` ([`include/linux/kvm_memattr_ops.h`],
+//! added by `patches/0002`). VMs created while the module is loaded keep their
+//! attributes here instead of in upstream's one-entry-per-4-KiB xarray: a run
+//! of equal attributes is a handful of aligned multi-index xarray entries, so
+//! memory and SET time grow with the number of runs, not pages. Lookups on the
+//! fault path are lock-free `xa_load()`s.
+//!
+//! The algorithm lives in [`memattr_core`] (shared with the host tests); this
+//! file is the glue: uAPI parsing, the ops callbacks, per-VM counters and the
+//! entry points of the KUnit suite (`kunit.c`).
+//!
+//! [`include/linux/kvm_memattr_ops.h`]: srctree/include/linux/kvm_memattr_ops.h
+
+use core::cell::UnsafeCell;
+use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::types::{AsBytes, FromBytes};
+use kernel::uaccess::UserSlice;
+
+#[allow(unused_attributes)]
+#[path = "../memattr_core/src/lib.rs"]
+mod memattr_core;
+mod selftest;
+mod xa;
+
+use memattr_core::{pages, Caps, Entry, GfnRange, MemoryAttributes, Plan, RangeStore};
+
+module! {
+    type: KvmMemattr,
+    name: "kvm_memattr",
+    author: "kvm-memattr developers",
+    description: "Range-native memory-attribute store for KVM",
+    license: "GPL",
+}
+
+/// Protections (NR/NW/NX) are not enforced by the MMU yet, so not advertised.
+const RWX_ENFORCED: bool = false;
+
+// SAFETY: `struct kvm_memory_attributes` is four `__u64`s: any bit pattern is valid.
+unsafe impl FromBytes for MemoryAttributes {}
+// SAFETY: four `u64`s, no padding.
+unsafe impl AsBytes for MemoryAttributes {}
+
+/// Per-VM state: the range store and its counters.
+///
+/// # Invariants
+///
+/// `plan` and `guard` are only accessed by the single writer, which holds
+/// `kvm->slots_lock` (or, for stores without a VM, is the only user of the store).
+#[pin_data]
+struct Store {
+    #[pin]
+    xa: xa::XArray,
+    kvm: *mut bindings::kvm,
+    has_private_mem: bool,
+    plan: UnsafeCell<Option<Plan>>,
+    /// Index of a reservation that only makes the tree tall enough (see `reserve`).
+    guard: UnsafeCell<Option<u64>>,
+    /// Fault injection for the KUnit suite: fail the n-th allocation from now.
+    fail_in: AtomicU32,
+    set_calls: AtomicU64,
+    pages_changed: AtomicU64,
+}
+
+// SAFETY: the xarray is internally locked; `plan` is only touched by the writer
+// (type invariant); `kvm` is only passed back to KVM.
+unsafe impl Sync for Store {}
+// SAFETY: as above, nothing is tied to the creating thread.
+unsafe impl Send for Store {}
+
+const GFP: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT;
+
+impl Store {
+    fn new(kvm: *mut bindings::kvm, has_private_mem: bool) -> impl PinInit<Self> {
+        pin_init!(Self {
+            xa <- xa::XArray::new(),
+            kvm,
+            has_private_mem,
+            plan: UnsafeCell::new(None),
+            guard: UnsafeCell::new(None),
+            fail_in: AtomicU32::new(0),
+            set_calls: AtomicU64::new(0),
+            pages_changed: AtomicU64::new(0),
+        })
+    }
+
+    fn caps(&self) -> Caps {
+        Caps {
+            supported: memattr_core::supported_attrs(self.has_private_mem, RWX_ENFORCED),
+            exec_only: false,
+        }
+    }
+
+    /// The writer's view; asserts the writer lock.
+    fn writer(&self) -> Writer<'_> {
+        if !self.kvm.is_null() {
+            // SAFETY: `kvm` is the live VM that owns this store.
+            unsafe { bindings::kvm_memattr_assert_writer(self.kvm) };
+        }
+        Writer(self)
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader(self)
+    }
+
+    fn injected_failure(&self) -> Result {
+        let n = self.fail_in.load(Ordering::Relaxed);
+        if n > 0 {
+            self.fail_in.store(n - 1, Ordering::Relaxed);
+            if n == 1 {
+                return Err(ENOMEM);
+            }
+        }
+        Ok(())
+    }
+
+    /// prepare(): allocate everything; no visible change on failure.
+    fn prepare(&self, range: GfnRange, value: u64) -> Result {
+        let mut w = self.writer();
+        let plan = memattr_core::prepare(&mut w, range, value)?;
+        // SAFETY: writer lock held (type invariant), no other reference to `plan`.
+        unsafe { *self.plan.get() = Some(plan) };
+        Ok(())
+    }
+
+    /// commit(): carry out the plan prepare() made for the same request.
+    fn commit(&self, range: GfnRange, value: u64) {
+        let mut w = self.writer();
+        // SAFETY: writer lock held (type invariant), no other reference to `plan`.
+        let plan = unsafe { (*self.plan.get()).take() };
+        match plan {
+            Some(p) if p.value == value && p.range.start <= range.start && p.range.end >= range.end => {
+                memattr_core::commit(&mut w, p);
+                self.set_calls.fetch_add(1, Ordering::Relaxed);
+                self.pages_changed.fetch_add(range.end - range.start, Ordering::Relaxed);
+            }
+            _ => {
+                pr_err!("kvm_memattr: commit without a matching prepare\n");
+                // SAFETY: plain WARN_ON_ONCE(1).
+                unsafe { xa::memattr_warn() };
+            }
+        }
+    }
+
+    fn stats(&self) -> bindings::kvm_memattr_stats {
+        let (entries, nodes) = self.xa.count();
+        bindings::kvm_memattr_stats {
+            entries,
+            nodes,
+            metadata_bytes: nodes * core::mem::size_of::<bindings::xa_node>() as u64,
+            set_calls: self.set_calls.load(Ordering::Relaxed),
+            pages_changed: self.pages_changed.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// Read-only access, for lookups and GET.
+struct Reader<'a>(&'a Store);
+/// The single writer (slots_lock held).
+struct Writer<'a>(&'a Store);
+
+macro_rules! read_ops {
+    () => {
+        fn entry_at(&self, gfn: u64) -> Option<Entry> {
+            self.0.xa.entry_at(gfn)
+        }
+        fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
+            self.0.xa.next_entry(from, last)
+        }
+    };
+}
+
+impl RangeStore for Reader<'_> {
+    type Error = Error;
+    read_ops!();
+    fn split(&mut self, _: Entry) -> Result {
+        Err(EPERM)
+    }
+    fn reserve(&mut self, _: u64, _: u32, _: bool) -> Result {
+        Err(EPERM)
+    }
+    fn unreserve(&mut self, _: u64, _: u32) {}
+    fn release(&mut self) {}
+    fn store(&mut self, _: u64, _: u32, _: u64) {}
+}
+
+impl RangeStore for Writer<'_> {
+    type Error = Error;
+    read_ops!();
+
+    fn split(&mut self, e: Entry) -> Result {
+        self.0.injected_failure()?;
+        self.0.xa.split(e, GFP)
+    }
+
+    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result {
+        if empty {
+            self.0.injected_failure()?;
+            return self.0.xa.reserve(start, order, GFP);
+        }
+        // A chunk with entries has every node its store needs, except when it
+        // starts at 0 and the tree is not yet taller than the chunk (or is a
+        // lone entry in the head): xas_store() would then grow the tree. A
+        // reservation just past the chunk makes it grow now.
+        let past = pages(order);
+        if start != 0 || order == 0 || self.entry_at(past).is_some() {
+            return Ok(());
+        }
+        self.0.injected_failure()?;
+        self.0.xa.reserve(past, 0, GFP)?;
+        // SAFETY: writer lock held (type invariant), no other reference to `guard`.
+        unsafe { *self.0.guard.get() = Some(past) };
+        Ok(())
+    }
+
+    fn unreserve(&mut self, start: u64, order: u32) {
+        // Erasing never allocates.
+        let _ = self.0.xa.store(start, order, 0, GFP);
+    }
+
+    fn release(&mut self) {
+        // SAFETY: writer lock held (type invariant), no other reference to `guard`.
+        if let Some(past) = unsafe { (*self.0.guard.get()).take() } {
+            let _ = self.0.xa.store(past, 0, 0, GFP);
+        }
+    }
+
+    fn store(&mut self, start: u64, order: u32, value: u64) {
+        // prepare() made sure this needs no allocation; if that ever fails,
+        // warn and fall back to an atomic allocation rather than half-apply.
+        if self.0.xa.store(start, order, value, bindings::GFP_NOWAIT).is_err() {
+            // SAFETY: plain WARN_ON_ONCE(1).
+            unsafe { xa::memattr_warn() };
+            let _ = self.0.xa.store(start, order, value, bindings::GFP_ATOMIC | bindings::__GFP_ACCOUNT);
+        }
+    }
+}
+
+/// The per-VM cookie handed to C.
+///
+/// # Safety
+///
+/// `p` must be a cookie returned by [`ops_vm_init`] and not yet destroyed.
+unsafe fn store<'a>(p: *mut c_void) -> &'a Store {
+    // SAFETY: per the function's contract, `p` points at a live, pinned `Store`.
+    unsafe { &*(p as *const Store) }
+}
+
+fn new_store(kvm: *mut bindings::kvm, has_private_mem: bool) -> Result<*mut c_void> {
+    let pinned = KBox::pin_init(Store::new(kvm, has_private_mem), kernel::alloc::flags::GFP_KERNEL_ACCOUNT)?;
+    // SAFETY: the box is turned back into `Pin<KBox<Store>>` by `free_store` and
+    // never moved in between.
+    Ok(KBox::into_raw(unsafe { Pin::into_inner_unchecked(pinned) }) as *mut c_void)
+}
+
+/// # Safety
+///
+/// `p` was returned by [`new_store`] and no reference to it remains.
+unsafe fn free_store(p: *mut c_void) {
+    // SAFETY: per the contract, `p` came from `KBox::into_raw` of a pinned box.
+    drop(unsafe { Pin::new_unchecked(KBox::from_raw(p as *mut Store)) });
+}
+
+unsafe extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
+    memattr_core::supported_attrs(has_private_mem, RWX_ENFORCED)
+}
+
+unsafe extern "C" fn ops_vm_init(kvm: *mut bindings::kvm, has_private_mem: bool) -> *mut c_void {
+    new_store(kvm, has_private_mem).unwrap_or(core::ptr::null_mut())
+}
+
+unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
+    {
+        // SAFETY: KVM calls this once, when the VM is gone; `p` is still live here.
+        let s = unsafe { store(p) };
+        let st = s.stats();
+        if st.set_calls > 0 {
+            pr_info!(
+                "kvm_memattr: VM released: {} SETs, {} pages changed, {} entries, {} nodes left\n",
+                st.set_calls,
+                st.pages_changed,
+                st.entries,
+                st.nodes
+            );
+        }
+    }
+    // SAFETY: no reference to the store remains.
+    unsafe { free_store(p) }
+}
+
+unsafe extern "C" fn ops_get(p: *mut c_void, gfn: u64) -> u64 {
+    // SAFETY: KVM passes the cookie of a live VM.
+    unsafe { store(p) }.xa.load(gfn)
+}
+
+unsafe extern "C" fn ops_range_has(p: *mut c_void, start: u64, end: u64, mask: u64, attrs: u64) -> bool {
+    // SAFETY: KVM passes the cookie of a live VM.
+    let s = unsafe { store(p) };
+    memattr_core::range_has(&s.reader(), GfnRange { start, end }, mask, attrs)
+}
+
+unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
+    // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
+    match unsafe { store(p) }.prepare(GfnRange { start, end }, attrs) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64) {
+    // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
+    unsafe { store(p) }.commit(GfnRange { start, end }, attrs)
+}
+
+unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_stats) {
+    // SAFETY: KVM passes the cookie of a live VM and a valid output struct.
+    unsafe { *out = store(p).stats() };
+}
+
+fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: c_ulong) -> Result {
+    let req: MemoryAttributes = UserSlice::new(arg as usize, size_of::<MemoryAttributes>())
+        .reader()
+        .read()?;
+    let range = memattr_core::validate_set(&req, s.caps()).map_err(|_| EINVAL)?;
+    // SAFETY: `kvm` is the live VM whose ioctl this is.
+    to_result(unsafe { bindings::kvm_memattr_set_range(kvm, range.start, range.end, req.attributes) })
+}
+
+fn ioctl_get(s: &Store, arg: c_ulong) -> Result {
+    let (mut reader, mut writer) =
+        UserSlice::new(arg as usize, size_of::<MemoryAttributes>()).reader_writer();
+    let mut req: MemoryAttributes = reader.read()?;
+    let range = memattr_core::validate_get(&req).map_err(|_| EINVAL)?;
+    let (attrs, end) = memattr_core::get_run(&s.reader(), range);
+    req.attributes = attrs;
+    req.size = (end - range.start) << memattr_core::PAGE_SHIFT;
+    writer.write(&req)
+}
+
+unsafe extern "C" fn ops_ioctl(kvm: *mut bindings::kvm, p: *mut c_void, ioctl: c_uint, arg: c_ulong) -> c_long {
+    // SAFETY: KVM passes the cookie of a live VM.
+    let s = unsafe { store(p) };
+    let r = match ioctl {
+        memattr_core::KVM_SET_MEMORY_ATTRIBUTES => ioctl_set(kvm, s, arg),
+        memattr_core::KVM_GET_MEMORY_ATTRIBUTES => ioctl_get(s, arg),
+        _ => Err(ENOTTY),
+    };
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno() as c_long,
+    }
+}
+
+/// The registered ops table.
+struct Ops(bindings::kvm_memattr_ops);
+
+// SAFETY: the table is immutable once registered; its pointers are functions
+// and the module, which outlive it.
+unsafe impl Sync for Ops {}
+// SAFETY: as above.
+unsafe impl Send for Ops {}
+
+struct KvmMemattr {
+    ops: KBox<Ops>,
+}
+
+impl kernel::Module for KvmMemattr {
+    fn init(module: &'static ThisModule) -> Result<Self> {
+        let ops = KBox::new(
+            Ops(bindings::kvm_memattr_ops {
+                owner: module.as_ptr(),
+                supported: Some(ops_supported),
+                vm_init: Some(ops_vm_init),
+                vm_destroy: Some(ops_vm_destroy),
+                get: Some(ops_get),
+                range_has: Some(ops_range_has),
+                prepare: Some(ops_prepare),
+                commit: Some(ops_commit),
+                ioctl: Some(ops_ioctl),
+                stats: Some(ops_stats),
+            }),
+            GFP_KERNEL,
+        )?;
+        // SAFETY: `ops` lives until `drop`, which unregisters it first.
+        to_result(unsafe { bindings::kvm_memattr_register(&ops.0) })?;
+        pr_info!("kvm_memattr: range-native memory-attribute store registered\n");
+        Ok(Self { ops })
+    }
+}
+
+impl Drop for KvmMemattr {
+    fn drop(&mut self) {
+        // SAFETY: registered in `init`. No VM uses the table: each holds a
+        // module reference, so the module cannot be unloading while one lives.
+        unsafe { bindings::kvm_memattr_unregister(&self.ops.0) };
+        pr_info!("kvm_memattr: unregistered\n");
+    }
+}

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Entry points of the KUnit suite (`kunit.c`): the store over a real xarray,
+//! checked against a dense per-page model under random SETs, with and without
+//! injected allocation failures, and a uniform 1 TiB range.
+
+use super::*;
+use kernel::alloc::KVec;
+
+/// Pages the random test covers.
+const SPACE: u64 = 4096;
+
+/// xorshift64*: deterministic per seed, so a failure names its reproducer.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A store without a VM, freed on drop.
+struct TestStore(*mut c_void);
+
+impl TestStore {
+    fn new() -> Result<Self> {
+        Ok(Self(new_store(core::ptr::null_mut(), true)?))
+    }
+
+    fn get(&self) -> &Store {
+        // SAFETY: `self.0` is live until drop.
+        unsafe { store(self.0) }
+    }
+
+    fn set(&self, start: u64, end: u64, value: u64) -> Result {
+        let s = self.get();
+        s.prepare(GfnRange { start, end }, value)?;
+        s.commit(GfnRange { start, end }, value);
+        Ok(())
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        // SAFETY: created by `new_store`, no reference outlives `self`.
+        unsafe { free_store(self.0) }
+    }
+}
+
+fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
+    for (g, want) in model.iter().enumerate() {
+        let got = s.xa.load(g as u64);
+        if got != *want {
+            pr_err!("kvm_memattr kunit: {what}: gfn {g}: load {got:#x}, model {want:#x}\n");
+            return Err(EINVAL);
+        }
+    }
+    // GET walk: runs are exact and maximal.
+    let mut cur = 0;
+    while cur < SPACE {
+        let (value, end) = memattr_core::get_run(&s.reader(), GfnRange { start: cur, end: SPACE });
+        let run_ok = end > cur
+            && model[cur as usize..end as usize].iter().all(|v| *v == value)
+            && (end == SPACE || model[end as usize] != value);
+        if !run_ok {
+            pr_err!("kvm_memattr kunit: {what}: GET run [{cur}, {end}) = {value:#x} disagrees with the model\n");
+            return Err(EINVAL);
+        }
+        cur = end;
+    }
+    Ok(())
+}
+
+fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
+    let t = TestStore::new()?;
+    let s = t.get();
+    let mut model = KVec::with_capacity(SPACE as usize, GFP_KERNEL)?;
+    for _ in 0..SPACE {
+        model.push(0u64, GFP_KERNEL)?;
+    }
+    let mut rng = Rng(seed | 1);
+    let values = [0, memattr_core::ATTR_PRIVATE, 1, 2, 3, 6, 7];
+    let (mut failed, mut applied) = (0u32, 0u32);
+    for _ in 0..nr_ops {
+        let start = rng.below(SPACE);
+        let max = SPACE - start;
+        let len = match rng.below(3) {
+            0 => 1,
+            1 => 1 + rng.below(max.min(64)),
+            _ => 1 + rng.below(max),
+        };
+        let value = values[rng.below(values.len() as u64) as usize];
+        if inject {
+            s.fail_in.store(rng.below(6) as u32, Ordering::Relaxed);
+        }
+        match t.set(start, start + len, value) {
+            Ok(()) => {
+                model[start as usize..(start + len) as usize].fill(value);
+                applied += 1;
+            }
+            Err(e) if inject && e == ENOMEM => failed += 1,
+            Err(e) => return Err(e),
+        }
+        s.fail_in.store(0, Ordering::Relaxed);
+        check_against(s, &model, "after SET")?;
+    }
+    let runs = model.windows(2).filter(|w| w[0] != w[1]).count() as u64 + 1;
+    let (entries, nodes) = s.xa.count();
+    // Each run of n <= 2^12 pages decomposes into at most 2*12+2 chunks;
+    // a failed SET may leave split halves behind (values unchanged).
+    if entries > runs * 26 + u64::from(failed) * 2 * 24 {
+        pr_err!("kvm_memattr kunit: {entries} entries for {runs} runs\n");
+        return Err(EINVAL);
+    }
+    pr_info!(
+        "kvm_memattr kunit: seed {seed}: {applied} SETs applied, {failed} failed by injection, {runs} runs, {entries} entries, {nodes} nodes\n"
+    );
+    if inject && failed == 0 {
+        pr_err!("kvm_memattr kunit: injection never fired\n");
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+fn terabyte_test() -> Result {
+    let t = TestStore::new()?;
+    let s = t.get();
+    let p = memattr_core::ATTR_PRIVATE;
+    let (start, end) = (3u64, 3 + (1u64 << 28));
+    t.set(start, end, p)?;
+    let st = s.stats();
+    pr_info!(
+        "kvm_memattr kunit: 1 TiB uniform: {} entries, {} nodes, {} bytes\n",
+        st.entries,
+        st.nodes,
+        st.metadata_bytes
+    );
+    let expect = |cond: bool, what: &str| -> Result {
+        if cond {
+            Ok(())
+        } else {
+            pr_err!("kvm_memattr kunit: 1 TiB: {what}\n");
+            Err(EINVAL)
+        }
+    };
+    expect(st.entries <= 2 * 29, "too many entries")?;
+    expect(st.metadata_bytes <= 64 * 1024, "more than 64 KiB of metadata")?;
+    expect(s.xa.load(2) == 0 && s.xa.load(3) == p, "start boundary")?;
+    expect(s.xa.load(end - 1) == p && s.xa.load(end) == 0, "end boundary")?;
+    let r = s.reader();
+    expect(memattr_core::get_run(&r, GfnRange { start: 0, end: 1 << 40 }) == (0, 3), "GET before")?;
+    expect(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, end), "GET run")?;
+    // Punch one page out of the middle, then put it back: the run merges again.
+    let mid = 1u64 << 27;
+    t.set(mid, mid + 1, 0)?;
+    expect(s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p, "punch")?;
+    expect(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, mid), "GET after punch")?;
+    t.set(mid, mid + 1, p)?;
+    expect(s.stats().entries <= 2 * 29, "run did not merge back")?;
+    t.set(0, 1 << 40, 0)?;
+    let st = s.stats();
+    expect(st.entries == 0 && st.nodes == 0, "clearing left entries or nodes")?;
+    Ok(())
+}
+
+fn errno(r: Result) -> c_int {
+    match r {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Random SETs against the dense model; returns 0 or a negative errno.
+#[no_mangle]
+pub extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject: bool) -> c_int {
+    errno(model_test(seed, nr_ops, inject))
+}
+
+/// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.
+#[no_mangle]
+pub extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
+    errno(terabyte_test())
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Safe wrappers over the kernel's xarray ([`include/linux/xarray.h`]) for the
+//! range store: multi-index entries holding attribute values, value-preserving
+//! splits, reservations with `XA_ZERO_ENTRY`.
+//!
+//! This is the only module that touches `bindings::` for the xarray.
+//!
+//! [`include/linux/xarray.h`]: srctree/include/linux/xarray.h
+
+use crate::memattr_core::{pages, Entry};
+use core::ffi::c_void;
+use kernel::bindings;
+use kernel::prelude::*;
+use kernel::types::Opaque;
+
+extern "C" {
+    fn memattr_xas_init(xas: *mut bindings::xa_state, xa: *mut bindings::xarray, index: u64, order: u32);
+    fn memattr_xa_init(xa: *mut bindings::xarray);
+    fn memattr_xa_lock(xa: *mut bindings::xarray);
+    fn memattr_xa_unlock(xa: *mut bindings::xarray);
+    fn memattr_xa_head(xa: *mut bindings::xarray) -> *mut c_void;
+    fn memattr_xa_mk_value(v: u64) -> *mut c_void;
+    fn memattr_xa_to_value(entry: *const c_void) -> u64;
+    fn memattr_xa_is_value(entry: *const c_void) -> bool;
+    fn memattr_xa_is_node(entry: *const c_void) -> bool;
+    fn memattr_xa_to_node(entry: *const c_void) -> *mut bindings::xa_node;
+    fn memattr_xa_zero_entry() -> *mut c_void;
+    fn memattr_xas_retry(xas: *mut bindings::xa_state, entry: *const c_void) -> bool;
+    fn memattr_xas_error(xas: *const bindings::xa_state) -> i32;
+    pub(crate) fn memattr_warn();
+}
+
+/// An xarray of attribute values, one multi-index entry per aligned chunk.
+///
+/// # Invariants
+///
+/// `inner` was initialised by `memattr_xa_init` (pin-init) and is pinned, so
+/// the embedded spinlock and the node back-pointers stay valid. Every present
+/// entry is either a value entry (`xa_mk_value(attrs)`, `attrs != 0`) or a
+/// reservation (`XA_ZERO_ENTRY`), which reads as "no entry".
+#[pin_data(PinnedDrop)]
+pub(crate) struct XArray {
+    #[pin]
+    inner: Opaque<bindings::xarray>,
+}
+
+/// Holds the xarray's spinlock; writers take it for each operation.
+#[must_use]
+struct Guard<'a>(&'a XArray);
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the guard was created by `XArray::lock`, which took the lock.
+        unsafe { memattr_xa_unlock(self.0.inner.get()) };
+    }
+}
+
+/// A freshly initialised `struct xa_state` for `index` and `order`.
+struct XaState(bindings::xa_state);
+
+impl XaState {
+    fn new(xa: &XArray, index: u64, order: u32) -> Self {
+        let mut xas = core::mem::MaybeUninit::<bindings::xa_state>::uninit();
+        // SAFETY: `memattr_xas_init` fully initialises the state (XA_STATE_ORDER);
+        // the xarray pointer is valid by the type invariant.
+        unsafe { memattr_xas_init(xas.as_mut_ptr(), xa.inner.get(), index, order) };
+        // SAFETY: initialised just above.
+        Self(unsafe { xas.assume_init() })
+    }
+
+    fn ptr(&mut self) -> *mut bindings::xa_state {
+        &mut self.0
+    }
+
+    /// Order and first index of the entry the state points at.
+    fn entry(&mut self, entry: *mut c_void) -> Option<Entry> {
+        // SAFETY: `entry` came from a load or find on this state, under the lock.
+        if entry.is_null() || !unsafe { memattr_xa_is_value(entry) } {
+            return None;
+        }
+        // SAFETY: the state points at `entry` (last load or find), lock held.
+        let order = unsafe { bindings::xas_get_order(self.ptr()) } as u32;
+        let start = self.0.xa_index & !(pages(order) - 1);
+        // SAFETY: `entry` is a value entry, checked above.
+        let value = unsafe { memattr_xa_to_value(entry) };
+        Some(Entry { start, order, value })
+    }
+
+    fn error(&self) -> Result {
+        // SAFETY: reads a field of a valid state.
+        match unsafe { memattr_xas_error(&self.0) } {
+            0 => Ok(()),
+            e => Err(Error::from_errno(e)),
+        }
+    }
+}
+
+impl XArray {
+    pub(crate) fn new() -> impl PinInit<Self> {
+        pin_init!(Self {
+            // SAFETY: `xa` points at the uninitialised xarray being pinned in place.
+            inner <- Opaque::ffi_init(|xa| unsafe { memattr_xa_init(xa) }),
+        })
+    }
+
+    fn lock(&self) -> Guard<'_> {
+        // SAFETY: the xarray is initialised (type invariant).
+        unsafe { memattr_xa_lock(self.inner.get()) };
+        Guard(self)
+    }
+
+    /// The attributes at `gfn`: a lock-free RCU lookup (`xa_load`), the fault path.
+    pub(crate) fn load(&self, gfn: u64) -> u64 {
+        // SAFETY: the xarray is initialised; `xa_load` takes the RCU read lock.
+        let entry = unsafe { bindings::xa_load(self.inner.get(), gfn as _) };
+        // SAFETY: `entry` is NULL or an entry of this array; zero entries read as NULL.
+        if !entry.is_null() && unsafe { memattr_xa_is_value(entry) } {
+            // SAFETY: a value entry, checked above.
+            unsafe { memattr_xa_to_value(entry) }
+        } else {
+            0
+        }
+    }
+
+    /// The value entry covering `gfn`.
+    pub(crate) fn entry_at(&self, gfn: u64) -> Option<Entry> {
+        let mut xas = XaState::new(self, gfn, 0);
+        let _guard = self.lock();
+        loop {
+            // SAFETY: valid state, lock held.
+            let entry = unsafe { bindings::xas_load(xas.ptr()) };
+            // SAFETY: as above.
+            if !unsafe { memattr_xas_retry(xas.ptr(), entry) } {
+                return xas.entry(entry);
+            }
+        }
+    }
+
+    /// The first value entry intersecting `[from, last]`.
+    pub(crate) fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
+        let mut xas = XaState::new(self, from, 0);
+        let _guard = self.lock();
+        loop {
+            // SAFETY: valid state, lock held.
+            let entry = unsafe { bindings::xas_find(xas.ptr(), last as _) };
+            if entry.is_null() {
+                return None;
+            }
+            // Reservations (zero entries) and retry entries are skipped.
+            // SAFETY: as above.
+            if !unsafe { memattr_xas_retry(xas.ptr(), entry) } {
+                return xas.entry(entry);
+            }
+        }
+    }
+
+    /// Replaces `e` by its two halves with the same value. Readers see no change.
+    pub(crate) fn split(&self, e: Entry, gfp: bindings::gfp_t) -> Result {
+        // SAFETY: plain value encoding.
+        let value = unsafe { memattr_xa_mk_value(e.value) };
+        let mut xas = XaState::new(self, e.start, e.order - 1);
+        // Allocates the child node when the halves live one level down, nothing
+        // when they stay in the entry's node.
+        // SAFETY: valid state; `value` is the entry's own value.
+        unsafe { bindings::xas_split_alloc(xas.ptr(), value, e.order, gfp) };
+        xas.error()?;
+        let _guard = self.lock();
+        // SAFETY: lock held; the caller is the only writer, so the entry that the
+        // allocation was sized for is still there.
+        unsafe { bindings::xas_split(xas.ptr(), value, e.order) };
+        Ok(())
+    }
+
+    fn store_raw(&self, start: u64, order: u32, entry: *mut c_void, gfp: bindings::gfp_t) -> Result {
+        let mut xas = XaState::new(self, start, order);
+        loop {
+            {
+                let _guard = self.lock();
+                // SAFETY: valid state, lock held, `entry` is NULL, a value or XA_ZERO_ENTRY.
+                unsafe { bindings::xas_store(xas.ptr(), entry) };
+            }
+            // Allocates outside the lock and asks for a retry, or frees leftovers.
+            // SAFETY: valid state, lock not held.
+            if !unsafe { bindings::xas_nomem(xas.ptr(), gfp) } {
+                break;
+            }
+        }
+        xas.error()
+    }
+
+    /// Creates the nodes a later value store over the empty chunk needs; the
+    /// chunk keeps reading as empty.
+    pub(crate) fn reserve(&self, start: u64, order: u32, gfp: bindings::gfp_t) -> Result {
+        // SAFETY: returns the constant XA_ZERO_ENTRY.
+        self.store_raw(start, order, unsafe { memattr_xa_zero_entry() }, gfp)
+    }
+
+    /// Stores `value` (0 erases) over an aligned chunk.
+    pub(crate) fn store(&self, start: u64, order: u32, value: u64, gfp: bindings::gfp_t) -> Result {
+        let entry = if value == 0 {
+            core::ptr::null_mut()
+        } else {
+            // SAFETY: plain value encoding.
+            unsafe { memattr_xa_mk_value(value) }
+        };
+        self.store_raw(start, order, entry, gfp)
+    }
+
+    /// (value entries, nodes), by walking the tree under the lock.
+    pub(crate) fn count(&self) -> (u64, u64) {
+        fn walk(entry: *mut c_void, counts: &mut (u64, u64)) {
+            // SAFETY: `entry` is a slot's content read under the xarray lock.
+            if unsafe { memattr_xa_is_node(entry) } {
+                counts.1 += 1;
+                // SAFETY: a node entry points at a live node while the lock is held.
+                let node = unsafe { &*memattr_xa_to_node(entry) };
+                for slot in node.slots.iter() {
+                    walk(*slot, counts);
+                }
+            // SAFETY: as above.
+            } else if !entry.is_null() && unsafe { memattr_xa_is_value(entry) } {
+                counts.0 += 1;
+            }
+        }
+        let mut counts = (0, 0);
+        let _guard = self.lock();
+        // SAFETY: the head of an initialised xarray, lock held.
+        walk(unsafe { memattr_xa_head(self.inner.get()) }, &mut counts);
+        counts
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for XArray {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: initialised (type invariant); no user is left when the owner
+        // drops it. Frees every node.
+        unsafe { bindings::xa_destroy(self.inner.get()) };
+    }
+}

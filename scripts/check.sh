@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Everything testable, in one command: host cargo tests, then the kernel,
+# module and selftests are built and the guest runs KUnit and the selftests.
+# Every test is reported by name; the last line is "N passed, M failed, K skipped"
+# and the exit status is non-zero when anything failed.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$BUILD/logs"
+ALL=$BUILD/logs/check.results
+: > "$ALL"
+fail_step() { echo "FAIL $1 ($2)" >> "$ALL"; }
+
+log "host: cargo test"
+if cargo test --workspace --color never > "$BUILD/logs/cargo-test.log" 2>&1; then :; else
+	grep -q '^test ' "$BUILD/logs/cargo-test.log" || fail_step host/cargo-test "did not build, see build/logs/cargo-test.log"
+fi
+sed -n 's/^test \(.*\) \.\.\. ok$/PASS host\/\1/p; s/^test \(.*\) \.\.\. FAILED$/FAIL host\/\1/p; s/^test \(.*\) \.\.\. ignored$/SKIP host\/\1/p' \
+	"$BUILD/logs/cargo-test.log" >> "$ALL"
+
+build_ok=1
+for step in kernel module selftests initramfs; do
+	if ! "$ROOT/scripts/$step.sh"; then
+		fail_step "build/$step" "see the output above"
+		build_ok=0
+		break
+	fi
+done
+if [ $build_ok = 1 ]; then
+	# First boot: nested paging (NPT).
+	"$ROOT/scripts/guest.sh" check check-npt || true
+	cat "$BUILD/logs/check-npt.results" >> "$ALL"
+fi
+
+echo
+echo "Results:"
+sort -k2 "$ALL" | sed 's/^/  /'
+pass=$(grep -c '^PASS' "$ALL" || true)
+failn=$(grep -c '^FAIL' "$ALL" || true)
+skip=$(grep -c '^SKIP' "$ALL" || true)
+echo
+echo "$pass passed, $failn failed, $skip skipped"
+[ "$failn" = 0 ] && [ "$pass" -gt 0 ]

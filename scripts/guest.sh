@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# guest.sh PLAN [NAME] [EXTRA KERNEL ARGS]: boot build/linux in QEMU (TCG,
+# -cpu max: nested SVM with NPT), run guest/PLAN.sh, and turn what it printed
+# into results. The serial log is kept in build/logs/NAME.log. A guest that
+# hangs, panics or prints a kernel splat is a failure, within a bounded time.
+source "$(dirname "$0")/lib.sh"
+PLAN=$1
+NAME=${2:-$PLAN}
+EXTRA=${3:-}
+LIMIT=${GUEST_TIMEOUT:-900}
+BZIMAGE=$KSRC/arch/x86/boot/bzImage
+[ -f "$BZIMAGE" ] || die "no kernel: run 'make kernel'"
+[ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs: run 'make initramfs'"
+mkdir -p "$BUILD/logs"
+LOG=$BUILD/logs/$NAME.log
+RES=$BUILD/logs/$NAME.results
+log "booting the guest: plan '$PLAN'${EXTRA:+ ($EXTRA)}, log in $LOG, limit ${LIMIT}s"
+start=$(date +%s)
+set +e
+timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
+	-kernel "$BZIMAGE" -initrd "$BUILD/initramfs.cpio.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=5 memattr.mode=$PLAN $EXTRA" \
+	-nographic -no-reboot < /dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
+	grep --line-buffered -v -e '^@@' -e '^\[' | sed -u 's/^/    | /'
+qemu_rc=${PIPESTATUS[0]}
+set -e
+elapsed=$(( $(date +%s) - start ))
+
+: > "$RES"
+sed -n 's/^@@RESULT \(PASS\|FAIL\|SKIP\) \(.*\)$/\1 '"$NAME"'\/\2/p' "$LOG" >> "$RES"
+if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
+	echo "FAIL $NAME/guest-finished (no power-off within ${LIMIT}s: hung guest)" >> "$RES"
+elif ! grep -q '^@@MEMATTR END' "$LOG"; then
+	echo "FAIL $NAME/guest-finished (guest died before the end of its plan; qemu exit $qemu_rc)" >> "$RES"
+else
+	echo "PASS $NAME/guest-finished (${elapsed}s)" >> "$RES"
+fi
+SPLAT='BUG:|WARNING:|Oops|Kernel panic|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|kernel BUG|Call Trace:|soft lockup|hung_task'
+if grep -Eq "$SPLAT" "$LOG"; then
+	echo "FAIL $NAME/kernel-log-clean ($(grep -Em1 "$SPLAT" "$LOG" | sed 's/^\[[^]]*\] //'))" >> "$RES"
+else
+	echo "PASS $NAME/kernel-log-clean" >> "$RES"
+fi
+grep -c '' "$RES" >/dev/null
+! grep -q '^FAIL' "$RES"

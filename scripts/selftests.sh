@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the project's KVM selftests and upstream's memory-attribute selftests,
+# static, with KVM's own selftest library.
+source "$(dirname "$0")/lib.sh"
+SELFTESTS="$KSRC/tools/testing/selftests/kvm"
+[ -d "$KSRC/usr/include/linux" ] || die "kernel headers missing: run 'make kernel'"
+OURS=$(cd "$ROOT/tools/testing/selftests/kvm" && ls x86_64/*.c | sed 's/\.c$//')
+for t in $OURS; do
+	cmp -s "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c" ||
+		cp "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c"
+done
+UPSTREAM="x86_64/private_mem_conversions_test x86_64/private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"
+# Build only what the guest runs: ours plus the four upstream tests.
+cat > "$SELFTESTS/memattr.mk" <<MK
+TEST_GEN_PROGS := $(echo $OURS $UPSTREAM)
+include Makefile
+MK
+log "building KVM selftests (static)"
+make -C "$SELFTESTS" -f memattr.mk -s -j"$(nproc)" EXTRA_CFLAGS=-static \
+	TEST_GEN_PROGS_x86_64= 2>&1 | { grep -v "^make\[" || true; } ||
+	die "selftest build failed"
+mkdir -p "$BUILD/tests"
+for t in $OURS $UPSTREAM; do
+	[ -x "$SELFTESTS/$t" ] || die "selftest $t was not built"
+	cp "$SELFTESTS/$t" "$BUILD/tests/"
+done
+log "selftests in $BUILD/tests: $(ls "$BUILD/tests" | tr '\n' ' ')"

@@ -21,7 +21,7 @@ timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G
 	-kernel "$BZIMAGE" -initrd "$BUILD/initramfs.cpio.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=5 memattr.mode=$PLAN $EXTRA" \
 	-nographic -no-reboot < /dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
-	grep --line-buffered -v -e '^@@' -e '^\[' | sed -u 's/^/    | /'
+	grep --line-buffered -av -e '^@@' -e '^\[ *[0-9]*\.[0-9]*\]' | sed -u 's/^/    | /'
 qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))

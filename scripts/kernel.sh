@@ -19,7 +19,8 @@ echo "$KVER" > "$BUILD/kernel-version"
 log "kernel source: linux $KVER (Debian linux-source-6.12)"
 
 # The tree carries the uAPI header the project ships; kvm.h includes it (patch 0001).
-install -m 0644 "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h"
+cmp -s "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h" ||
+	install -m 0644 "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h"
 
 # Re-apply the series only when it changed: reverse the old one, apply the new one.
 new_sum=$(cd "$ROOT/patches" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
@@ -65,7 +66,7 @@ fi
 log "building bzImage (first build: about 5 minutes on 2 cores)"
 start=$(date +%s)
 # Progress: print a line every 200 compiled objects instead of thousands.
-"${KMAKE[@]}" bzImage modules_prepare 2>&1 | awk '
+"${KMAKE[@]}" bzImage modules 2>&1 | awk '
 	/^  (CC|RUSTC|AR|LD|AS)/ { n++; if (n % 200 == 0) { printf "    ... %d objects built\n", n; fflush() } next }
 	{ print; fflush() }' || die "kernel build failed"
 log "kernel built in $(( $(date +%s) - start ))s: $KSRC/arch/x86/boot/bzImage"

@@ -16,7 +16,7 @@
 //! [`include/linux/kvm_memattr_ops.h`]: srctree/include/linux/kvm_memattr_ops.h
 
 use core::cell::UnsafeCell;
-use core::ffi::{c_int, c_long, c_uint, c_ulong, c_void};
+use core::ffi::{c_int, c_uint, c_void};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
@@ -24,7 +24,9 @@ use kernel::prelude::*;
 use kernel::types::{AsBytes, FromBytes};
 use kernel::uaccess::UserSlice;
 
-#[allow(unused_attributes)]
+// The host crate's public API, compiled into the module: not every item is
+// used here, and its crate-level `#![no_std]` is moot inside a module.
+#[allow(unused_attributes, unreachable_pub, dead_code)]
 #[path = "../memattr_core/src/lib.rs"]
 mod memattr_core;
 mod selftest;
@@ -143,7 +145,7 @@ impl Store {
                 self.pages_changed.fetch_add(range.end - range.start, Ordering::Relaxed);
             }
             _ => {
-                pr_err!("kvm_memattr: commit without a matching prepare\n");
+                pr_err!("commit without a matching prepare\n");
                 // SAFETY: plain WARN_ON_ONCE(1).
                 unsafe { xa::memattr_warn() };
             }
@@ -239,7 +241,7 @@ impl RangeStore for Writer<'_> {
         if self.0.xa.store(start, order, value, bindings::GFP_NOWAIT).is_err() {
             // SAFETY: plain WARN_ON_ONCE(1).
             unsafe { xa::memattr_warn() };
-            let _ = self.0.xa.store(start, order, value, bindings::GFP_ATOMIC | bindings::__GFP_ACCOUNT);
+            let _ = self.0.xa.store(start, order, value, bindings::GFP_ATOMIC);
         }
     }
 }
@@ -284,7 +286,7 @@ unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
         let st = s.stats();
         if st.set_calls > 0 {
             pr_info!(
-                "kvm_memattr: VM released: {} SETs, {} pages changed, {} entries, {} nodes left\n",
+                "VM released: {} SETs, {} pages changed, {} entries, {} nodes left\n",
                 st.set_calls,
                 st.pages_changed,
                 st.entries,
@@ -325,8 +327,8 @@ unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_s
     unsafe { *out = store(p).stats() };
 }
 
-fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: c_ulong) -> Result {
-    let req: MemoryAttributes = UserSlice::new(arg as usize, size_of::<MemoryAttributes>())
+fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: usize) -> Result {
+    let req: MemoryAttributes = UserSlice::new(arg, size_of::<MemoryAttributes>())
         .reader()
         .read()?;
     let range = memattr_core::validate_set(&req, s.caps()).map_err(|_| EINVAL)?;
@@ -334,9 +336,9 @@ fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: c_ulong) -> Result {
     to_result(unsafe { bindings::kvm_memattr_set_range(kvm, range.start, range.end, req.attributes) })
 }
 
-fn ioctl_get(s: &Store, arg: c_ulong) -> Result {
+fn ioctl_get(s: &Store, arg: usize) -> Result {
     let (mut reader, mut writer) =
-        UserSlice::new(arg as usize, size_of::<MemoryAttributes>()).reader_writer();
+        UserSlice::new(arg, size_of::<MemoryAttributes>()).reader_writer();
     let mut req: MemoryAttributes = reader.read()?;
     let range = memattr_core::validate_get(&req).map_err(|_| EINVAL)?;
     let (attrs, end) = memattr_core::get_run(&s.reader(), range);
@@ -345,7 +347,8 @@ fn ioctl_get(s: &Store, arg: c_ulong) -> Result {
     writer.write(&req)
 }
 
-unsafe extern "C" fn ops_ioctl(kvm: *mut bindings::kvm, p: *mut c_void, ioctl: c_uint, arg: c_ulong) -> c_long {
+// `unsigned long` and `long` are `usize` and `isize` in the kernel's bindings.
+unsafe extern "C" fn ops_ioctl(kvm: *mut bindings::kvm, p: *mut c_void, ioctl: c_uint, arg: usize) -> isize {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
     let r = match ioctl {
@@ -355,7 +358,7 @@ unsafe extern "C" fn ops_ioctl(kvm: *mut bindings::kvm, p: *mut c_void, ioctl: c
     };
     match r {
         Ok(()) => 0,
-        Err(e) => e.to_errno() as c_long,
+        Err(e) => e.to_errno() as isize,
     }
 }
 
@@ -391,7 +394,7 @@ impl kernel::Module for KvmMemattr {
         )?;
         // SAFETY: `ops` lives until `drop`, which unregisters it first.
         to_result(unsafe { bindings::kvm_memattr_register(&ops.0) })?;
-        pr_info!("kvm_memattr: range-native memory-attribute store registered\n");
+        pr_info!("range-native memory-attribute store registered\n");
         Ok(Self { ops })
     }
 }
@@ -401,6 +404,6 @@ impl Drop for KvmMemattr {
         // SAFETY: registered in `init`. No VM uses the table: each holds a
         // module reference, so the module cannot be unloading while one lives.
         unsafe { bindings::kvm_memattr_unregister(&self.ops.0) };
-        pr_info!("kvm_memattr: unregistered\n");
+        pr_info!("unregistered\n");
     }
 }

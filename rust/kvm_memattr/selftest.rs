@@ -58,7 +58,7 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
     for (g, want) in model.iter().enumerate() {
         let got = s.xa.load(g as u64);
         if got != *want {
-            pr_err!("kvm_memattr kunit: {what}: gfn {g}: load {got:#x}, model {want:#x}\n");
+            pr_err!("kunit: {what}: gfn {g}: load {got:#x}, model {want:#x}\n");
             return Err(EINVAL);
         }
     }
@@ -70,7 +70,7 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
             && model[cur as usize..end as usize].iter().all(|v| *v == value)
             && (end == SPACE || model[end as usize] != value);
         if !run_ok {
-            pr_err!("kvm_memattr kunit: {what}: GET run [{cur}, {end}) = {value:#x} disagrees with the model\n");
+            pr_err!("kunit: {what}: GET run [{cur}, {end}) = {value:#x} disagrees with the model\n");
             return Err(EINVAL);
         }
         cur = end;
@@ -85,7 +85,7 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
     for _ in 0..SPACE {
         model.push(0u64, GFP_KERNEL)?;
     }
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
     let values = [0, memattr_core::ATTR_PRIVATE, 1, 2, 3, 6, 7];
     let (mut failed, mut applied) = (0u32, 0u32);
     for _ in 0..nr_ops {
@@ -116,14 +116,14 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
     // Each run of n <= 2^12 pages decomposes into at most 2*12+2 chunks;
     // a failed SET may leave split halves behind (values unchanged).
     if entries > runs * 26 + u64::from(failed) * 2 * 24 {
-        pr_err!("kvm_memattr kunit: {entries} entries for {runs} runs\n");
+        pr_err!("kunit: {entries} entries for {runs} runs\n");
         return Err(EINVAL);
     }
     pr_info!(
-        "kvm_memattr kunit: seed {seed}: {applied} SETs applied, {failed} failed by injection, {runs} runs, {entries} entries, {nodes} nodes\n"
+        "kunit: seed {seed}: {applied} SETs applied, {failed} failed by injection, {runs} runs, {entries} entries, {nodes} nodes\n"
     );
     if inject && failed == 0 {
-        pr_err!("kvm_memattr kunit: injection never fired\n");
+        pr_err!("kunit: injection never fired\n");
         return Err(EINVAL);
     }
     Ok(())
@@ -137,7 +137,7 @@ fn terabyte_test() -> Result {
     t.set(start, end, p)?;
     let st = s.stats();
     pr_info!(
-        "kvm_memattr kunit: 1 TiB uniform: {} entries, {} nodes, {} bytes\n",
+        "kunit: 1 TiB uniform: {} entries, {} nodes, {} bytes\n",
         st.entries,
         st.nodes,
         st.metadata_bytes
@@ -146,7 +146,7 @@ fn terabyte_test() -> Result {
         if cond {
             Ok(())
         } else {
-            pr_err!("kvm_memattr kunit: 1 TiB: {what}\n");
+            pr_err!("kunit: 1 TiB: {what}\n");
             Err(EINVAL)
         }
     };
@@ -179,12 +179,12 @@ fn errno(r: Result) -> c_int {
 
 /// Random SETs against the dense model; returns 0 or a negative errno.
 #[no_mangle]
-pub extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject: bool) -> c_int {
+pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject: bool) -> c_int {
     errno(model_test(seed, nr_ops, inject))
 }
 
 /// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.
 #[no_mangle]
-pub extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
+pub(crate) extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
     errno(terabyte_test())
 }

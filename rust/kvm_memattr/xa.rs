@@ -81,7 +81,7 @@ impl XaState {
         }
         // SAFETY: the state points at `entry` (last load or find), lock held.
         let order = unsafe { bindings::xas_get_order(self.ptr()) } as u32;
-        let start = self.0.xa_index & !(pages(order) - 1);
+        let start = self.0.xa_index as u64 & !(pages(order) - 1);
         // SAFETY: `entry` is a value entry, checked above.
         let value = unsafe { memattr_xa_to_value(entry) };
         Some(Entry { start, order, value })

@@ -48,7 +48,7 @@ static void walk(struct kvm_vm *vm, uint64_t start, uint64_t end)
 	for (gpa = start; gpa < end; gpa += a.size) {
 		a = (struct kvm_memory_attributes){ .address = gpa, .size = end - gpa };
 		vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, &a);
-		say("    [%#014lx, %#014llx)  %-7s  (%llu pages)\n", gpa, gpa + a.size,
+		say("    [0x%012lx, 0x%012llx)  %-7s  (%llu pages)\n", gpa, gpa + a.size,
 		    a.attributes & KVM_MEMORY_ATTRIBUTE_PRIVATE ? "private" : "shared",
 		    a.size / SZ_4K);
 	}

@@ -157,7 +157,7 @@ static void test_caps(void)
 
 static void test_validation(struct kvm_vm *vm)
 {
-	struct kvm_memory_attributes a = { .size = SZ_4K };
+	uint64_t run;
 	int i, r;
 
 	expect_einval_set(vm, 0, SZ_4K, PRIV, 1, "flags=1");
@@ -181,13 +181,13 @@ static void test_validation(struct kvm_vm *vm)
 	expect_einval_get(vm, 0, 0x10, 0, "unaligned size");
 
 	/* Nothing above may have changed anything. */
-	TEST_ASSERT_EQ(get(vm, 0, SZ_1T, &a.size), 0);
-	TEST_ASSERT_EQ(a.size, SZ_1T);
+	TEST_ASSERT_EQ(get(vm, 0, SZ_1T, &run), 0);
+	TEST_ASSERT_EQ(run, SZ_1T);
 
 	/* Bad pointers. */
-	r = __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, (void *)8);
+	r = __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, (struct kvm_memory_attributes *)8);
 	TEST_ASSERT(r == -1 && errno == EFAULT, "SET bad pointer: %d errno %d", r, errno);
-	r = __vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, (void *)8);
+	r = __vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, (struct kvm_memory_attributes *)8);
 	TEST_ASSERT(r == -1 && errno == EFAULT, "GET bad pointer: %d errno %d", r, errno);
 	pr_info("validation: ok\n");
 }
@@ -208,7 +208,7 @@ static void test_get_runs(struct kvm_vm *vm)
 	TEST_ASSERT_EQ(get(vm, 0x7000, 0x100000, &run), PRIV);
 	TEST_ASSERT_EQ(run, 0x5000);
 	TEST_ASSERT_EQ(get(vm, 0xc000, 0x100000, &run), 0);
-	TEST_ASSERT_EQ(run, 0x100000 - 0xc000);
+	TEST_ASSERT_EQ(run, 0x100000);	/* clipped to the size asked for */
 	/* Clipped to the requested size; GET starting mid-run. */
 	TEST_ASSERT_EQ(get(vm, 0x8000, 0x1000, &run), PRIV);
 	TEST_ASSERT_EQ(run, 0x1000);

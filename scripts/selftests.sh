@@ -6,8 +6,10 @@ SELFTESTS="$KSRC/tools/testing/selftests/kvm"
 [ -d "$KSRC/usr/include/linux" ] || die "kernel headers missing: run 'make kernel'"
 OURS=$(cd "$ROOT/tools/testing/selftests/kvm" && ls x86_64/*.c | sed 's/\.c$//')
 for t in $OURS; do
-	cmp -s "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c" ||
+	if ! cmp -s "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c"; then
 		cp "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c"
+		rm -f "$SELFTESTS/$t" "$SELFTESTS/$t.o"
+	fi
 done
 UPSTREAM="x86_64/private_mem_conversions_test x86_64/private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"
 # Build only what the guest runs: ours plus the four upstream tests.

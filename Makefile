@@ -25,14 +25,14 @@ initramfs: module selftests
 
 # The main job: boot the patched kernel in QEMU, load the module, show it working.
 run: initramfs
-	@$(SCRIPTS)/guest.sh demo
+	@$(SCRIPTS)/guest.sh demo demo "kunit.filter_glob=kvm_memattr_store"
 
 # Everything testable: host cargo test, KUnit and selftests in the guest.
 check: deps
 	@$(SCRIPTS)/check.sh
 
 bench: initramfs
-	@$(SCRIPTS)/guest.sh bench
+	@$(SCRIPTS)/bench.sh
 
 clean:
 	rm -rf build/module build/initramfs* build/logs target

@@ -32,7 +32,7 @@ kunit_results() {
 	while read -r a b c; do
 		if [ "$a" = ok ]; then result PASS "kunit/$b"; else result FAIL "kunit/$b"; fi
 	done
-	dmesg | grep -q "# Subtest: kvm_memattr_store" || result FAIL kunit/kvm_memattr_store "(suite did not run)"
+	dmesg | grep -q "# Subtest: kvm_memattr_" || result FAIL kunit/kvm_memattr "(no suite ran)"
 }
 
 UPSTREAM_TESTS="private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"

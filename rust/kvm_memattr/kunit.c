@@ -8,6 +8,7 @@
 
 int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
 int kvm_memattr_kunit_terabyte(void);
+int kvm_memattr_kunit_bench(void);
 
 static void memattr_store_vs_dense_model(struct kunit *test)
 {
@@ -43,4 +44,20 @@ static struct kunit_suite memattr_store_suite = {
 	.name = "kvm_memattr_store",
 	.test_cases = memattr_store_cases,
 };
-kunit_test_suite(memattr_store_suite);
+
+/* Prints BENCH lines only; selected with kunit.filter_glob=kvm_memattr_bench. */
+static void memattr_bench_lookup_and_mixed(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_bench(), 0, "see the kernel log");
+}
+
+static struct kunit_case memattr_bench_cases[] = {
+	KUNIT_CASE_SLOW(memattr_bench_lookup_and_mixed),
+	{}
+};
+
+static struct kunit_suite memattr_bench_suite = {
+	.name = "kvm_memattr_bench",
+	.test_cases = memattr_bench_cases,
+};
+kunit_test_suites(&memattr_store_suite, &memattr_bench_suite);

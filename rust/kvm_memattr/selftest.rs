@@ -188,3 +188,102 @@ pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject:
 pub(crate) extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
     errno(terabyte_test())
 }
+
+/// Nanoseconds since boot.
+fn now_ns() -> i64 {
+    // SAFETY: `ktime_get` has no preconditions.
+    unsafe { bindings::ktime_get() }
+}
+
+/// Random lookups on the fault path's function: kvm_memattr's `get` (through
+/// the ops table's function pointer, as KVM calls it) against upstream's
+/// `xa_load()` on a per-page xarray holding the same map. Prints BENCH lines.
+fn bench_lookup(fragmented: bool) -> Result {
+    let pages: u64 = if fragmented { 1 << 14 } else { 1 << 18 };
+    let t = TestStore::new()?;
+    let per_page = KBox::pin_init(xa::XArray::new(), GFP_KERNEL)?;
+    let p = memattr_core::ATTR_PRIVATE;
+    if fragmented {
+        for g in (0..pages).step_by(2) {
+            t.set(g, g + 1, p)?;
+            per_page.store(g, 0, p, GFP)?;
+        }
+    } else {
+        t.set(0, pages, p)?;
+        for g in 0..pages {
+            per_page.store(g, 0, p, GFP)?;
+        }
+    }
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut gfns = KVec::with_capacity(4096, GFP_KERNEL)?;
+    for _ in 0..4096 {
+        gfns.push(rng.below(pages), GFP_KERNEL)?;
+    }
+    let rounds = 64;
+    let get: unsafe extern "C" fn(*mut c_void, u64) -> u64 = core::hint::black_box(ops_get);
+    let mut sum = 0u64;
+    let t0 = now_ns();
+    for _ in 0..rounds {
+        for &g in gfns.iter() {
+            // SAFETY: `t.0` is a live store cookie.
+            sum = sum.wrapping_add(unsafe { get(t.0, g) });
+        }
+    }
+    let t1 = now_ns();
+    for _ in 0..rounds {
+        for &g in gfns.iter() {
+            sum = sum.wrapping_add(per_page.load(g));
+        }
+    }
+    let t2 = now_ns();
+    core::hint::black_box(sum);
+    let n = (rounds * gfns.len()) as i64;
+    let case = if fragmented { "lookup_fragmented" } else { "lookup_uniform" };
+    pr_info!("BENCH kvm_memattr {case} {} ns\n", (t1 - t0) / n);
+    pr_info!("BENCH upstream {case} {} ns\n", (t2 - t1) / n);
+    let (entries, nodes) = per_page.count();
+    let st = t.get().stats();
+    pr_info!("BENCH kvm_memattr {case}_entries {} entries\n", st.entries);
+    pr_info!("BENCH upstream {case}_entries {entries} entries\n");
+    let _ = nodes;
+    Ok(())
+}
+
+/// Huge-page mixed recompute after a 1 GiB SET: one range query per 2 MiB
+/// window, as kvm_arch_post_set_memory_attributes() does, on kvm_memattr
+/// (O(entries) per query) against a per-index walk of the per-page xarray
+/// (the loop of upstream's kvm_range_has_memory_attributes()).
+fn bench_mixed() -> Result {
+    let pages: u64 = 1 << 18;
+    let t = TestStore::new()?;
+    let per_page = KBox::pin_init(xa::XArray::new(), GFP_KERNEL)?;
+    let p = memattr_core::ATTR_PRIVATE;
+    t.set(0, pages, p)?;
+    for g in 0..pages {
+        per_page.store(g, 0, p, GFP)?;
+    }
+    let t0 = now_ns();
+    let mut all = true;
+    for w in (0..pages).step_by(512) {
+        all &= memattr_core::range_has(&t.get().reader(), GfnRange { start: w, end: w + 512 }, !0, p);
+    }
+    let t1 = now_ns();
+    for w in (0..pages).step_by(512) {
+        all &= (w..w + 512).all(|g| per_page.load(g) == p);
+    }
+    let t2 = now_ns();
+    if !all {
+        pr_err!("kunit: bench_mixed: range query disagrees with the map\n");
+        return Err(EINVAL);
+    }
+    pr_info!("BENCH kvm_memattr mixed_recompute_1G {} us\n", (t1 - t0) / 1000);
+    pr_info!("BENCH upstream mixed_recompute_1G {} us\n", (t2 - t1) / 1000);
+    Ok(())
+}
+
+/// Benchmarks, run only when the guest boots with
+/// `kunit.filter_glob=kvm_memattr_bench` (make bench).
+#[no_mangle]
+pub(crate) extern "C" fn kvm_memattr_kunit_bench() -> c_int {
+    errno(bench_lookup(false).and_then(|()| bench_lookup(true)).and_then(|()| bench_mixed()))
+}

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * kvm-memattr benchmark driver (make bench).  Runs the same operations on
+ * whichever store serves new VMs (upstream's C xarray, or kvm_memattr when
+ * the module is loaded) and prints one machine-readable line per result:
+ *
+ *   BENCH <backend> <case> <value> <unit>
+ *
+ * scripts/bench.sh runs it once per backend in the same boot and prints the
+ * two side by side.  Memory is the growth of the radix_tree_node slab (the
+ * xarray's nodes) in /proc/slabinfo, counted the same way for both.  Nothing
+ * here asserts a time: under emulation only ratios mean anything.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define SZ_4K	4096ULL
+#define SZ_1G	(1ULL << 30)
+#define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
+
+static char backend[64] = "unknown";
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void report(const char *name, double value, const char *unit)
+{
+	printf("BENCH %s %s %.6g %s\n", backend, name, value, unit);
+	fflush(stdout);
+}
+
+/* Bytes held by xarray nodes right now. */
+static long long xa_node_bytes(void)
+{
+	char line[512], name[64];
+	long long active, total, size;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	TEST_ASSERT(f, "/proc/slabinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &total, &size) == 4 &&
+		    !strcmp(name, "radix_tree_node")) {
+			fclose(f);
+			return active * size;
+		}
+	}
+	fclose(f);
+	TEST_FAIL("no radix_tree_node in /proc/slabinfo");
+	return 0;
+}
+
+static void detect_backend(struct kvm_vm *vm)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
+		 getpid(), vm->fd);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "%s: %s", path, strerror(errno));
+	TEST_ASSERT(fscanf(f, "backend: %63s", backend) == 1, "cannot parse %s", path);
+	fclose(f);
+}
+
+static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
+{
+	vm_set_memory_attributes(vm, gpa, size, attrs);
+}
+
+static struct kvm_vm *sw_vm(void)
+{
+	return vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
+}
+
+static double null_ioctl_ns(void)
+{
+	struct kvm_vm *vm = sw_vm();
+	int i, n = 20000;
+	double t0 = now_ns();
+
+	for (i = 0; i < n; i++)
+		vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	kvm_vm_free(vm);
+	return (now_ns() - t0) / n;
+}
+
+static void bench_set_clear(uint64_t gib)
+{
+	struct kvm_vm *vm = sw_vm();
+	char name[64];
+	long long mem0 = xa_node_bytes();
+	double t0 = now_ns(), t1;
+
+	set(vm, 0, gib * SZ_1G, PRIV);
+	t1 = now_ns();
+	snprintf(name, sizeof(name), "set_private_%lluG", (unsigned long long)gib);
+	report(name, (t1 - t0) / 1e6, "ms");
+	snprintf(name, sizeof(name), "metadata_%lluG", (unsigned long long)gib);
+	report(name, (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	t0 = now_ns();
+	set(vm, 0, gib * SZ_1G, 0);
+	snprintf(name, sizeof(name), "clear_%lluG", (unsigned long long)gib);
+	report(name, (now_ns() - t0) / 1e6, "ms");
+	kvm_vm_free(vm);
+}
+
+/* Every other 4 KiB page private over 1 GiB: the worst case for runs. */
+static void bench_fragmented(void)
+{
+	struct kvm_vm *vm = sw_vm();
+	uint64_t gpa, n = 0;
+	long long mem0 = xa_node_bytes();
+	double t0 = now_ns();
+
+	for (gpa = 0; gpa < SZ_1G; gpa += 2 * SZ_4K, n++)
+		set(vm, gpa, SZ_4K, PRIV);
+	report("fragmented_1G_set_per_page", (now_ns() - t0) / n / 1e3, "us");
+	report("fragmented_1G_metadata", (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	kvm_vm_free(vm);
+}
+
+/* SET + clear of an unmapped 1 TiB range, relative to a null ioctl. */
+static void bench_unmapped(double null_ns)
+{
+	struct kvm_vm *vm = sw_vm();
+	int i, n = 200;
+	double t0 = now_ns(), per;
+
+	for (i = 0; i < n; i++) {
+		set(vm, 0, 1ULL << 40, PRIV);
+		set(vm, 0, 1ULL << 40, 0);
+	}
+	per = (now_ns() - t0) / (2 * n);
+	report("set_unmapped_1T", per / 1e3, "us");
+	report("set_unmapped_1T_over_null_ioctl", per / null_ns, "x");
+	kvm_vm_free(vm);
+}
+
+/* Single-page conversion round trips while a vCPU runs. */
+#define RT_GPA		0xc0000000ULL
+#define RT_PAGES	2048
+#define RT_SLOT		10
+
+static volatile uint64_t *stop_flag;
+
+static void guest_touch(void)
+{
+	volatile uint64_t *mem = (volatile uint64_t *)RT_GPA;
+	uint64_t i;
+
+	for (i = 0; i < RT_PAGES; i++)
+		mem[i * 512] = i;
+	GUEST_SYNC(0);
+	/* Keep touching the first half; the host converts the second half. */
+	while (!*(volatile uint64_t *)(RT_GPA + (RT_PAGES - 1) * SZ_4K + 8))
+		for (i = 0; i < RT_PAGES / 2; i++)
+			mem[i * 512]++;
+	GUEST_DONE();
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	return NULL;
+}
+
+static void bench_round_trips(void)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	pthread_t thread;
+	int i, n = 4096;
+	double t0;
+
+	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RT_GPA, RT_SLOT, RT_PAGES, 0);
+	virt_map(vm, RT_GPA, RT_GPA, RT_PAGES);
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	pthread_create(&thread, NULL, vcpu_thread, vcpu);
+
+	t0 = now_ns();
+	for (i = 0; i < n; i++) {
+		/* The last page holds the stop flag: never convert it. */
+		uint64_t gpa = RT_GPA + (RT_PAGES / 2 + i % (RT_PAGES / 2 - 1)) * SZ_4K;
+
+		set(vm, gpa, SZ_4K, PRIV);
+		set(vm, gpa, SZ_4K, 0);
+	}
+	report("round_trips_vcpu_running", n / ((now_ns() - t0) / 1e9), "per_s");
+
+	stop_flag = addr_gpa2hva(vm, RT_GPA + (RT_PAGES - 1) * SZ_4K + 8);
+	*stop_flag = 1;
+	pthread_join(thread, NULL);
+	kvm_vm_free(vm);
+}
+
+int main(int argc, char *argv[])
+{
+	int max_gib = argc > 1 ? atoi(argv[1]) : 64;
+	struct kvm_vm *vm;
+	double null_ns;
+	int gib;
+
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	vm = sw_vm();
+	detect_backend(vm);
+	kvm_vm_free(vm);
+
+	null_ns = null_ioctl_ns();
+	report("null_ioctl", null_ns / 1e3, "us");
+	for (gib = 1; gib <= max_gib; gib *= 4)
+		bench_set_clear(gib);
+	bench_fragmented();
+	/* 268 million per-page entries: out of reach for the C store under TCG. */
+	if (!strcmp(backend, "kvm_memattr"))
+		bench_unmapped(null_ns);
+	bench_round_trips();
+	return 0;
+}

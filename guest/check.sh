@@ -18,5 +18,6 @@ if load_module; then
 		result FAIL rust-backend-served-upstream-tests "(no VM with SETs was served by kvm_memattr)"
 	fi
 	run_test "memattr-rust/memattr_uapi_test" 300 /tests/memattr_uapi_test -b kvm_memattr
+	run_test "memattr-rust/memattr_protect_test" 300 /tests/memattr_protect_test
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

@@ -42,8 +42,8 @@ module! {
     license: "GPL",
 }
 
-/// Protections (NR/NW/NX) are not enforced by the MMU yet, so not advertised.
-const RWX_ENFORCED: bool = false;
+/// The MMU enforces NR/NW/NX (patches/0004), so they are accepted and advertised.
+const RWX_ENFORCED: bool = true;
 
 // SAFETY: `struct kvm_memory_attributes` is four `__u64`s: any bit pattern is valid.
 unsafe impl FromBytes for MemoryAttributes {}

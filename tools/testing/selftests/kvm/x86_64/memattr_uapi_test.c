@@ -19,6 +19,10 @@
 #include "test_util.h"
 
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
+#define NR	KVM_MEMORY_ATTRIBUTE_NR
+#define NW	KVM_MEMORY_ATTRIBUTE_NW
+#define NX	KVM_MEMORY_ATTRIBUTE_NX
+#define RWX	(NR | NW | NX)
 #define SZ_1T	(1ULL << 40)
 #define SZ_4K	4096ULL
 
@@ -137,20 +141,34 @@ static struct kvm_vm *create_vm(unsigned long type)
 	return vm;
 }
 
+/* kvm_memattr enforces NR/NW/NX; upstream knows only PRIVATE. */
+static uint64_t expected_caps(unsigned long type)
+{
+	uint64_t rwx = rust_backend ? RWX : 0;
+
+	return type == KVM_X86_SW_PROTECTED_VM ? rwx | PRIV : rwx;
+}
+
 static void test_caps(void)
 {
 	struct kvm_vm *vm;
 
-	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES), PRIV);
+	TEST_ASSERT_EQ(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES),
+		       expected_caps(KVM_X86_SW_PROTECTED_VM));
 
 	vm = create_vm(KVM_X86_DEFAULT_VM);
-	/* Protections are not enforced yet, so nothing is advertised. */
-	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES), 0);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES),
+		       expected_caps(KVM_X86_DEFAULT_VM));
 	expect_einval_set(vm, 0, SZ_4K, PRIV, 0, "PRIVATE on a default VM");
+	if (rust_backend) {
+		set(vm, 0, SZ_4K, NW);
+		set(vm, 0, SZ_4K, 0);
+	}
 	kvm_vm_free(vm);
 
 	vm = create_vm(KVM_X86_SW_PROTECTED_VM);
-	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES), PRIV);
+	TEST_ASSERT_EQ(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES),
+		       expected_caps(KVM_X86_SW_PROTECTED_VM));
 	kvm_vm_free(vm);
 	pr_info("caps: ok\n");
 }
@@ -163,9 +181,17 @@ static void test_validation(struct kvm_vm *vm)
 	expect_einval_set(vm, 0, SZ_4K, PRIV, 1, "flags=1");
 	expect_einval_set(vm, 0, SZ_4K, PRIV, 1ULL << 63, "flags bit 63");
 	for (i = 0; i < 64; i++) {
-		if ((1ULL << i) == PRIV)
+		if ((1ULL << i) & expected_caps(KVM_X86_SW_PROTECTED_VM))
 			continue;
 		expect_einval_set(vm, 0, SZ_4K, 1ULL << i, 0, "unsupported bit");
+	}
+	if (rust_backend) {
+		expect_einval_set(vm, 0, SZ_4K, PRIV | NW, 0, "PRIVATE|NW");
+		expect_einval_set(vm, 0, SZ_4K, PRIV | RWX, 0, "PRIVATE|NR|NW|NX");
+		expect_einval_set(vm, 0, SZ_4K, NR, 0, "NR without NW");
+		expect_einval_set(vm, 0, SZ_4K, NR | NX, 0, "NR without NW");
+		/* NPT cannot map execute-only. */
+		expect_einval_set(vm, 0, SZ_4K, NR | NW, 0, "NR without NX");
 	}
 	expect_einval_set(vm, 0, 0, PRIV, 0, "size 0");
 	expect_einval_set(vm, 0x1000, -0x1000ULL, PRIV, 0, "wrap to 0");
@@ -274,7 +300,9 @@ static void test_random_vs_model(struct kvm_vm *vm, unsigned int seed, int nr_op
 	for (i = 0; i < nr_ops; i++) {
 		uint64_t start = random() % MODEL_PAGES;
 		uint64_t len = 1 + random() % (random() % 2 ? 8 : MODEL_PAGES - start);
-		uint64_t val = random() % 2 ? PRIV : 0;
+		static const uint64_t rust_vals[] = { 0, PRIV, NW, NX, NW | NX, RWX };
+		uint64_t val = rust_backend ? rust_vals[random() % 6] :
+				random() % 2 ? PRIV : 0;
 
 		if (start + len > MODEL_PAGES)
 			len = MODEL_PAGES - start;
@@ -307,10 +335,16 @@ int main(int argc, char *argv[])
 		if (opt == 'b')
 			want_backend = optarg;
 	}
-	rust_backend = want_backend && !strcmp(want_backend, "kvm_memattr");
-
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	if (!want_backend) {
+		char buf[64];
+
+		vm = vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
+		want_backend = strdup(vm_backend(vm, buf, sizeof(buf)) ?: "upstream");
+		kvm_vm_free(vm);
+	}
+	rust_backend = !strcmp(want_backend, "kvm_memattr");
 
 	test_caps();
 

@@ -1,0 +1,12 @@
+# Plan "shadow": the protection tests again with kvm_amd.npt=0, i.e. on the
+# shadow MMU (guest page tables shadowed, SPTEs made by FNAME(fetch)).
+npt=$(cat /sys/module/kvm_amd/parameters/npt 2>/dev/null)
+if [ "$npt" = N ] || [ "$npt" = 0 ]; then
+	result PASS shadow-paging-active
+else
+	result FAIL shadow-paging-active "(kvm_amd.npt is '$npt')"
+fi
+if load_module; then
+	run_test "memattr-rust/memattr_protect_test" 600 /tests/memattr_protect_test
+	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
+fi

@@ -6,6 +6,12 @@ for t in $UPSTREAM_TESTS; do
 	run_test "upstream-c/$t" 300 "/tests/$t"
 done
 run_test "memattr-c/memattr_uapi_test" 300 /tests/memattr_uapi_test -b upstream
+fep=$(cat /sys/module/kvm/parameters/force_emulation_prefix 2>/dev/null)
+if [ "$fep" = Y ] || [ "$fep" = 1 ]; then
+	result PASS forced-emulation-enabled
+else
+	result FAIL forced-emulation-enabled "(kvm.force_emulation_prefix is '$fep')"
+fi
 if load_module; then
 	kunit_results
 	for t in $UPSTREAM_TESTS; do

@@ -216,6 +216,122 @@ static void bench_round_trips(void)
 	kvm_vm_free(vm);
 }
 
+/* A guest that touches [MAP_GPA, +map_pages) once per run, reading or writing. */
+#define MAP_GPA		0x100000000ULL
+#define MAP_SLOT	11
+
+static uint64_t map_pages, map_write;
+
+static void guest_map_touch(void)
+{
+	volatile uint64_t *mem = (volatile uint64_t *)MAP_GPA;
+	uint64_t i;
+
+	for (;;) {
+		for (i = 0; i < READ_ONCE(map_pages); i++) {
+			if (READ_ONCE(map_write))
+				mem[i * 512] = i;
+			else
+				(void)mem[i * 512];
+		}
+		GUEST_SYNC(0);
+	}
+}
+
+static struct kvm_vm *map_vm(unsigned long type, uint64_t pages, struct kvm_vcpu **vcpu)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
+	struct kvm_vm *vm = vm_create_shape_with_one_vcpu(shape, vcpu, guest_map_touch);
+
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, MAP_GPA, MAP_SLOT, pages, 0);
+	virt_map(vm, MAP_GPA, MAP_GPA, pages);
+	map_pages = pages;
+	sync_global_to_guest(vm, map_pages);
+	return vm;
+}
+
+/* One pass of the guest over its pages, in ns. */
+static double touch(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool write)
+{
+	struct ucall uc;
+	double t0;
+
+	map_write = write;
+	sync_global_to_guest(vm, map_write);
+	t0 = now_ns();
+	vcpu_run(vcpu);
+	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	return now_ns() - t0;
+}
+
+static void set_raw(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
+{
+	struct kvm_memory_attributes a = { .address = gpa, .size = size, .attributes = attrs };
+
+	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+}
+
+/*
+ * Fault-path cost: the first read of 64 MiB of fresh mappings, with no
+ * attributes (both stores), and under NX (kvm_memattr only: reads allowed,
+ * every fault consults the attributes and strips exec).
+ */
+static void bench_fault_path(bool rust)
+{
+	uint64_t pages = 16384;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+
+	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
+	report("fault_first_read_64M", touch(vm, vcpu, false) / pages, "ns_per_page");
+	kvm_vm_free(vm);
+	if (!rust)
+		return;
+	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
+	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NX);
+	report("fault_first_read_64M_NX", touch(vm, vcpu, false) / pages, "ns_per_page");
+	kvm_vm_free(vm);
+	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
+	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW | KVM_MEMORY_ATTRIBUTE_NX);
+	report("fault_first_read_64M_NW_NX", touch(vm, vcpu, false) / pages, "ns_per_page");
+	kvm_vm_free(vm);
+}
+
+/*
+ * 1 GiB of mapped, touched memory: converting it (PRIVATE, both stores,
+ * zaps every mapping) and, on kvm_memattr, protecting it NW and back.
+ */
+static void bench_mapped(bool rust)
+{
+	uint64_t pages = 262144;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	double t0;
+
+	vm = map_vm(KVM_X86_SW_PROTECTED_VM, pages, &vcpu);
+	touch(vm, vcpu, true);
+	t0 = now_ns();
+	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	report("convert_mapped_1G_private", (now_ns() - t0) / 1e6, "ms");
+	t0 = now_ns();
+	set_raw(vm, MAP_GPA, pages * SZ_4K, 0);
+	report("convert_mapped_1G_shared", (now_ns() - t0) / 1e6, "ms");
+	kvm_vm_free(vm);
+	if (!rust)
+		return;
+	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
+	touch(vm, vcpu, true);
+	t0 = now_ns();
+	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW);
+	report("protect_mapped_1G_NW", (now_ns() - t0) / 1e6, "ms");
+	report("touch_1G_read_after_NW", touch(vm, vcpu, false) / 1e6, "ms");
+	t0 = now_ns();
+	set_raw(vm, MAP_GPA, pages * SZ_4K, 0);
+	report("unprotect_mapped_1G", (now_ns() - t0) / 1e6, "ms");
+	report("touch_1G_write_after_unprotect", touch(vm, vcpu, true) / 1e6, "ms");
+	kvm_vm_free(vm);
+}
+
 int main(int argc, char *argv[])
 {
 	int max_gib = argc > 1 ? atoi(argv[1]) : 64;
@@ -237,5 +353,7 @@ int main(int argc, char *argv[])
 	if (!strcmp(backend, "kvm_memattr"))
 		bench_unmapped(null_ns);
 	bench_round_trips();
+	bench_fault_path(!strcmp(backend, "kvm_memattr"));
+	bench_mapped(!strcmp(backend, "kvm_memattr"));
 	return 0;
 }

@@ -34,7 +34,7 @@
 #define SZ_4K		4096ULL
 #define PAGE(n)		(DATA_GPA + (n) * SZ_4K)
 
-enum { OP_READ = 1, OP_WRITE, OP_EXEC, OP_SPIN_WRITE };
+enum { OP_READ = 1, OP_WRITE, OP_EXEC, OP_SPIN_WRITE, OP_FEP_READ, OP_FEP_WRITE };
 
 static uint64_t cmd_op, cmd_gva, cmd_val;
 
@@ -56,6 +56,14 @@ static void guest_code(void)
 		case OP_SPIN_WRITE:
 			for (;;)
 				(*(volatile uint64_t *)gva)++;
+		case OP_FEP_READ:
+			/* Forced emulation: KVM's emulator does the access. */
+			asm volatile(KVM_FEP "movq (%1), %0" : "=r"(r) : "r"(gva) : "memory");
+			break;
+		case OP_FEP_WRITE:
+			asm volatile(KVM_FEP "movq %0, (%1)"
+				     : : "r"(READ_ONCE(cmd_val)), "r"(gva) : "memory");
+			break;
 		}
 		GUEST_SYNC(r);
 	}
@@ -358,6 +366,33 @@ static void test_race(void)
 	pr_info("race: no write completes after the denying SET returns (3 rounds): ok\n");
 }
 
+/* Accesses done by KVM's emulator on the guest's behalf are judged alike. */
+static void test_emulated(void)
+{
+	struct vmx v;
+	uint64_t r;
+
+	if (!is_forced_emulation_enabled) {
+		pr_info("forced emulation off (kvm.force_emulation_prefix=0): emulator part not run\n");
+		return;
+	}
+	v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS, 0);
+	*hva(&v, PAGE(50)) = 0x77;
+	set(v.vm, PAGE(50), SZ_4K, NW);
+	EXPECT_ALLOWED(&v, OP_FEP_READ, PAGE(50), 0, &r);
+	TEST_ASSERT_EQ(r, 0x77);
+	EXPECT_DENIED(&v, OP_FEP_WRITE, PAGE(50), 0x88, F_WRITE);
+	TEST_ASSERT_EQ(*hva(&v, PAGE(50)), 0x77);
+	relax_and_retry(&v, PAGE(50), 0, NULL);
+	TEST_ASSERT_EQ(*hva(&v, PAGE(50)), 0x88);
+
+	set(v.vm, PAGE(51), SZ_4K, NR | NW | NX);
+	EXPECT_DENIED(&v, OP_FEP_READ, PAGE(51), 0, F_READ);
+	relax_and_retry(&v, PAGE(51), 0, NULL);
+	kvm_vm_free(v.vm);
+	pr_info("emulated reads and writes (forced emulation): ok\n");
+}
+
 int main(int argc, char *argv[])
 {
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
@@ -369,6 +404,7 @@ int main(int argc, char *argv[])
 	test_hugepage();
 	test_pre_fault();
 	test_race();
+	test_emulated();
 	/* Software-protected VMs need the TDP MMU, i.e. not shadow paging. */
 	if (kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM)) {
 		test_basic(KVM_X86_SW_PROTECTED_VM);

@@ -4,7 +4,7 @@
 
 SCRIPTS := scripts
 
-.PHONY: all deps kernel module selftests initramfs run check check-host check-guest bench clean distclean
+.PHONY: all deps kernel module selftests vmm initramfs run check bench clean distclean
 
 all: module selftests
 
@@ -20,7 +20,10 @@ module: kernel
 selftests: kernel
 	@$(SCRIPTS)/selftests.sh
 
-initramfs: module selftests
+vmm: deps
+	@$(SCRIPTS)/vmm.sh
+
+initramfs: module selftests vmm
 	@$(SCRIPTS)/initramfs.sh
 
 # The main job: boot the patched kernel in QEMU, load the module, show it working.

@@ -25,5 +25,6 @@ if load_module; then
 	fi
 	run_test "memattr-rust/memattr_uapi_test" 300 /tests/memattr_uapi_test -b kvm_memattr
 	run_test "memattr-rust/memattr_protect_test" 300 /tests/memattr_protect_test
+	run_test "memattr-rust/memattr-vmm-demo" 300 /tests/memattr-vmm-demo
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

@@ -17,7 +17,7 @@ sed -n 's/^test \(.*\) \.\.\. ok$/PASS host\/\1/p; s/^test \(.*\) \.\.\. FAILED$
 	"$BUILD/logs/cargo-test.log" >> "$ALL"
 
 build_ok=1
-for step in kernel module selftests initramfs; do
+for step in kernel module selftests vmm initramfs; do
 	if ! "$ROOT/scripts/$step.sh"; then
 		fail_step "build/$step" "see the output above"
 		build_ok=0

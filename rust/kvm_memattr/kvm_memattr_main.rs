@@ -170,19 +170,20 @@ struct Reader<'a>(&'a Store);
 struct Writer<'a>(&'a Store);
 
 macro_rules! read_ops {
-    () => {
+    ($mode:expr) => {
         fn entry_at(&self, gfn: u64) -> Option<Entry> {
-            self.0.xa.entry_at(gfn)
+            self.0.xa.entry_at(gfn, $mode)
         }
         fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
-            self.0.xa.next_entry(from, last)
+            self.0.xa.next_entry(from, last, $mode)
         }
     };
 }
 
 impl RangeStore for Reader<'_> {
     type Error = Error;
-    read_ops!();
+    // Readers may race the writer: take the lock for consistent entry orders.
+    read_ops!(xa::ReadMode::Locked);
     fn split(&mut self, _: Entry) -> Result {
         Err(EPERM)
     }
@@ -196,7 +197,8 @@ impl RangeStore for Reader<'_> {
 
 impl RangeStore for Writer<'_> {
     type Error = Error;
-    read_ops!();
+    // Nobody else modifies the store while the writer holds slots_lock.
+    read_ops!(xa::ReadMode::Rcu);
 
     fn split(&mut self, e: Entry) -> Result {
         self.0.injected_failure()?;

@@ -20,6 +20,8 @@ extern "C" {
     fn memattr_xa_lock(xa: *mut bindings::xarray);
     fn memattr_xa_unlock(xa: *mut bindings::xarray);
     fn memattr_xa_head(xa: *mut bindings::xarray) -> *mut c_void;
+    fn memattr_rcu_read_lock();
+    fn memattr_rcu_read_unlock();
     fn memattr_xa_mk_value(v: u64) -> *mut c_void;
     fn memattr_xa_to_value(entry: *const c_void) -> u64;
     fn memattr_xa_is_value(entry: *const c_void) -> bool;
@@ -56,6 +58,31 @@ impl Drop for Guard<'_> {
     }
 }
 
+/// How a multi-step read is protected from writers.
+#[derive(Clone, Copy)]
+pub(crate) enum ReadMode {
+    /// Under the xarray's lock: consistent against any writer (GET, range queries).
+    Locked,
+    /// Under RCU only: for the single writer itself, which nobody else modifies under.
+    Rcu,
+}
+
+/// The protection a [`ReadMode`] asked for, released on drop.
+#[must_use]
+enum ReadGuard<'a> {
+    Locked(#[expect(dead_code, reason = "held for its Drop")] Guard<'a>),
+    Rcu,
+}
+
+impl Drop for ReadGuard<'_> {
+    fn drop(&mut self) {
+        if let ReadGuard::Rcu = self {
+            // SAFETY: taken in `XArray::read`.
+            unsafe { memattr_rcu_read_unlock() };
+        }
+    }
+}
+
 /// A freshly initialised `struct xa_state` for `index` and `order`.
 struct XaState(bindings::xa_state);
 
@@ -75,11 +102,12 @@ impl XaState {
 
     /// Order and first index of the entry the state points at.
     fn entry(&mut self, entry: *mut c_void) -> Option<Entry> {
-        // SAFETY: `entry` came from a load or find on this state, under the lock.
+        // SAFETY: `entry` came from a load or find on this state, under lock or RCU.
         if entry.is_null() || !unsafe { memattr_xa_is_value(entry) } {
             return None;
         }
-        // SAFETY: the state points at `entry` (last load or find), lock held.
+        // SAFETY: the state points at `entry` (last load or find); with the lock, or
+        // as the only writer under RCU, its sibling slots are stable.
         let order = unsafe { bindings::xas_get_order(self.ptr()) } as u32;
         let start = self.0.xa_index as u64 & !(pages(order) - 1);
         // SAFETY: `entry` is a value entry, checked above.
@@ -104,6 +132,17 @@ impl XArray {
         })
     }
 
+    fn read(&self, mode: ReadMode) -> ReadGuard<'_> {
+        match mode {
+            ReadMode::Locked => ReadGuard::Locked(self.lock()),
+            ReadMode::Rcu => {
+                // SAFETY: no precondition; released by the guard's drop.
+                unsafe { memattr_rcu_read_lock() };
+                ReadGuard::Rcu
+            }
+        }
+    }
+
     fn lock(&self) -> Guard<'_> {
         // SAFETY: the xarray is initialised (type invariant).
         unsafe { memattr_xa_lock(self.inner.get()) };
@@ -124,11 +163,11 @@ impl XArray {
     }
 
     /// The value entry covering `gfn`.
-    pub(crate) fn entry_at(&self, gfn: u64) -> Option<Entry> {
+    pub(crate) fn entry_at(&self, gfn: u64, mode: ReadMode) -> Option<Entry> {
         let mut xas = XaState::new(self, gfn, 0);
-        let _guard = self.lock();
+        let _guard = self.read(mode);
         loop {
-            // SAFETY: valid state, lock held.
+            // SAFETY: valid state, lock or RCU held.
             let entry = unsafe { bindings::xas_load(xas.ptr()) };
             // SAFETY: as above.
             if !unsafe { memattr_xas_retry(xas.ptr(), entry) } {
@@ -138,11 +177,11 @@ impl XArray {
     }
 
     /// The first value entry intersecting `[from, last]`.
-    pub(crate) fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
+    pub(crate) fn next_entry(&self, from: u64, last: u64, mode: ReadMode) -> Option<Entry> {
         let mut xas = XaState::new(self, from, 0);
-        let _guard = self.lock();
+        let _guard = self.read(mode);
         loop {
-            // SAFETY: valid state, lock held.
+            // SAFETY: valid state, lock or RCU held.
             let entry = unsafe { bindings::xas_find(xas.ptr(), last as _) };
             if entry.is_null() {
                 return None;

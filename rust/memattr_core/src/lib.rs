@@ -308,23 +308,28 @@ fn split_at<S: RangeStore>(s: &mut S, gfn: u64) -> Result<(), S::Error> {
 /// reservations are released).
 pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<Plan, S::Error> {
     let mut wide = range;
+    // The entries just outside the range decide both merging and splitting.
+    let before = |s: &S, gfn: u64| if gfn > 0 { s.entry_at(gfn - 1) } else { None };
+    let mut left = before(s, wide.start);
+    let mut right = s.entry_at(wide.end);
     if value != 0 {
         // Merge with the runs of the same value on either side.
-        while wide.start > 0 {
-            match s.entry_at(wide.start - 1) {
-                Some(e) if e.value == value => wide.start = e.start,
-                _ => break,
-            }
+        while let Some(e) = left.filter(|e| e.value == value) {
+            wide.start = e.start;
+            left = before(s, wide.start);
         }
-        while let Some(e) = s.entry_at(wide.end) {
-            if e.value != value {
-                break;
-            }
+        while let Some(e) = right.filter(|e| e.value == value) {
             wide.end = e.end();
+            right = s.entry_at(wide.end);
         }
     }
-    split_at(s, wide.start)?;
-    split_at(s, wide.end)?;
+    // Only an entry that covers both sides of an end must be split there.
+    if left.is_some_and(|e| e.end() > wide.start) {
+        split_at(s, wide.start)?;
+    }
+    if right.is_some_and(|e| e.start < wide.end) {
+        split_at(s, wide.end)?;
+    }
     if value != 0 {
         for (i, (start, order)) in chunks(wide.start, wide.end).enumerate() {
             let empty = s.next_entry(start, start + pages(order) - 1).is_none();

@@ -77,6 +77,28 @@ static void detect_backend(struct kvm_vm *vm)
 	fclose(f);
 }
 
+/* kvm_memattr's own count of its xarray nodes (nodes * sizeof(xa_node)). */
+static void report_counted(struct kvm_vm *vm, const char *name)
+{
+	char path[128], key[64];
+	unsigned long long v;
+	FILE *f;
+
+	if (strcmp(backend, "kvm_memattr"))
+		return;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
+		 getpid(), vm->fd);
+	f = fopen(path, "r");
+	TEST_ASSERT(f, "%s: %s", path, strerror(errno));
+	while (fscanf(f, "%63[^:]: %llu\n", key, &v) == 2 || fscanf(f, "%*[^\n]\n") == 0) {
+		if (!strcmp(key, "metadata_bytes")) {
+			report(name, v / 1024.0, "KiB");
+			break;
+		}
+	}
+	fclose(f);
+}
+
 static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
 {
 	vm_set_memory_attributes(vm, gpa, size, attrs);
@@ -112,6 +134,8 @@ static void bench_set_clear(uint64_t gib)
 	report(name, (t1 - t0) / 1e6, "ms");
 	snprintf(name, sizeof(name), "metadata_%lluG", (unsigned long long)gib);
 	report(name, (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	snprintf(name, sizeof(name), "metadata_counted_%lluG", (unsigned long long)gib);
+	report_counted(vm, name);
 	t0 = now_ns();
 	set(vm, 0, gib * SZ_1G, 0);
 	snprintf(name, sizeof(name), "clear_%lluG", (unsigned long long)gib);
@@ -131,6 +155,7 @@ static void bench_fragmented(void)
 		set(vm, gpa, SZ_4K, PRIV);
 	report("fragmented_1G_set_per_page", (now_ns() - t0) / n / 1e3, "us");
 	report("fragmented_1G_metadata", (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	report_counted(vm, "fragmented_1G_metadata_counted");
 	kvm_vm_free(vm);
 }
 
@@ -241,7 +266,9 @@ static void guest_map_touch(void)
 static struct kvm_vm *map_vm(unsigned long type, uint64_t pages, struct kvm_vcpu **vcpu)
 {
 	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
-	struct kvm_vm *vm = vm_create_shape_with_one_vcpu(shape, vcpu, guest_map_touch);
+	/* Room in slot 0 for the guest page tables that map the region. */
+	struct kvm_vm *vm = __vm_create_shape_with_one_vcpu(shape, vcpu, pages / 256 + 64,
+							    guest_map_touch);
 
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, MAP_GPA, MAP_SLOT, pages, 0);
 	virt_map(vm, MAP_GPA, MAP_GPA, pages);

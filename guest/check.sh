@@ -6,6 +6,7 @@ for t in $UPSTREAM_TESTS; do
 	run_test "upstream-c/$t" 300 "/tests/$t"
 done
 run_test "memattr-c/memattr_uapi_test" 300 /tests/memattr_uapi_test -b upstream
+run_test "memattr-c/memattr_hostile_test" 300 /tests/memattr_hostile_test
 fep=$(cat /sys/module/kvm/parameters/force_emulation_prefix 2>/dev/null)
 if [ "$fep" = Y ] || [ "$fep" = 1 ]; then
 	result PASS forced-emulation-enabled
@@ -26,5 +27,9 @@ if load_module; then
 	run_test "memattr-rust/memattr_uapi_test" 300 /tests/memattr_uapi_test -b kvm_memattr
 	run_test "memattr-rust/memattr_protect_test" 300 /tests/memattr_protect_test
 	run_test "memattr-rust/memattr-vmm-demo" 300 /tests/memattr-vmm-demo
+	run_test "memattr-rust/memattr_hostile_test" 300 /tests/memattr_hostile_test
+	run_test "memattr-rust/memattr_stress_test" 300 /tests/memattr_stress_test
+	. /memattr/lifecycle.sh
+	lifecycle
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

@@ -28,9 +28,9 @@ load_module() {
 
 # The module's KUnit suite ran at insmod; turn its KTAP lines into results.
 kunit_results() {
-	dmesg | sed -n 's/^\[[^]]*\] //; s/^ *\(not ok\|ok\) [0-9]* \([a-z_]*\).*$/\1 \2/p' |
-	while read -r a b c; do
-		if [ "$a" = ok ]; then result PASS "kunit/$b"; else result FAIL "kunit/$b"; fi
+	dmesg | sed -n 's/^\[[^]]*\] //; s/^ *not ok [0-9]* \([a-z_]*\).*$/FAIL \1/p; s/^ *ok [0-9]* \([a-z_]*\).*$/PASS \1/p' |
+	while read -r verdict name; do
+		result "$verdict" "kunit/$name"
 	done
 	dmesg | grep -q "# Subtest: kvm_memattr_" || result FAIL kunit/kvm_memattr "(no suite ran)"
 }

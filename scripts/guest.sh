@@ -10,15 +10,15 @@ EXTRA=${3:-}
 LIMIT=${GUEST_TIMEOUT:-900}
 BZIMAGE=$KSRC/arch/x86/boot/bzImage
 [ -f "$BZIMAGE" ] || die "no kernel: run 'make kernel'"
-[ -f "$BUILD/initramfs.cpio.gz" ] || die "no initramfs: run 'make initramfs'"
+[ -f "$INITRAMFS" ] || die "no initramfs: run 'make initramfs'"
 mkdir -p "$BUILD/logs"
 LOG=$BUILD/logs/$NAME.log
 RES=$BUILD/logs/$NAME.results
-log "booting the guest: plan '$PLAN'${EXTRA:+ ($EXTRA)}, log in $LOG, limit ${LIMIT}s"
+log "booting the $FLAVOR kernel: plan '$PLAN'${EXTRA:+ ($EXTRA)}, log in $LOG, limit ${LIMIT}s"
 start=$(date +%s)
 set +e
 timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
-	-kernel "$BZIMAGE" -initrd "$BUILD/initramfs.cpio.gz" \
+	-kernel "$BZIMAGE" -initrd "$INITRAMFS" \
 	-append "console=ttyS0 panic=-1 loglevel=5 memattr.mode=$PLAN $EXTRA" \
 	-nographic -no-reboot < /dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
 	grep --line-buffered -av -e '^@@' -e '^\[ *[0-9]*\.[0-9]*\]' | sed -u 's/^/    | /'

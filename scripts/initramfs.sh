@@ -4,14 +4,14 @@
 source "$(dirname "$0")/lib.sh"
 BUSYBOX=/bin/busybox
 file -L "$BUSYBOX" | grep -q "statically linked" || die "$BUSYBOX is not static: install busybox-static"
-[ -f "$BUILD/module/kvm_memattr.ko" ] || die "module missing: run 'make module'"
-R=$BUILD/initramfs
+[ -f "$MODDIR/kvm_memattr.ko" ] || die "module missing: run 'make module'"
+R=$BUILD/initramfs-$FLAVOR
 rm -rf "$R"
 mkdir -p "$R"/{bin,dev,proc,sys,tmp,memattr,tests}
 cp "$BUSYBOX" "$R/bin/busybox"
 install -m 0755 "$ROOT/guest/init" "$R/init"
 cp "$ROOT"/guest/*.sh "$R/memattr/"
-cp "$BUILD/module/kvm_memattr.ko" "$R/memattr/"
+cp "$MODDIR/kvm_memattr.ko" "$R/memattr/"
 cp "$BUILD"/tests/* "$R/tests/"
-(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$BUILD/initramfs.cpio.gz")
-log "initramfs: $BUILD/initramfs.cpio.gz ($(du -h "$BUILD/initramfs.cpio.gz" | cut -f1))"
+(cd "$R" && find . | cpio -o -H newc --quiet | gzip -1 > "$INITRAMFS")
+log "initramfs: $INITRAMFS ($(du -h "$INITRAMFS" | cut -f1))"

@@ -12,7 +12,7 @@ if [ ! -f "$KSRC/Makefile" ]; then
 	rm -rf "$BUILD/linux-source-6.12" "$KSRC"
 	tar -C "$BUILD" -xf "$TARBALL"
 	mv "$BUILD/linux-source-6.12" "$KSRC"
-	rm -rf "$BUILD/applied"
+	rm -rf "$KSRC.applied"
 fi
 KVER=$(make -s -C "$KSRC" kernelversion)
 echo "$KVER" > "$BUILD/kernel-version"
@@ -24,42 +24,42 @@ cmp -s "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_me
 
 # Re-apply the series only when it changed: reverse the old one, apply the new one.
 new_sum=$(cd "$ROOT/patches" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
-old_sum=$(cat "$BUILD/applied/sum" 2>/dev/null || true)
+old_sum=$(cat "$KSRC.applied/sum" 2>/dev/null || true)
 if [ "$new_sum" != "$old_sum" ]; then
-	if [ -d "$BUILD/applied" ]; then
+	if [ -d "$KSRC.applied" ]; then
 		log "reverting the previously applied patch series"
-		for p in $(tac "$BUILD/applied/series"); do
-			patch -d "$KSRC" -p1 -R -s < "$BUILD/applied/$p" ||
+		for p in $(tac "$KSRC.applied/series"); do
+			patch -d "$KSRC" -p1 -R -s < "$KSRC.applied/$p" ||
 				die "could not revert $p; remove $KSRC and rerun"
 		done
-		rm -rf "$BUILD/applied"
+		rm -rf "$KSRC.applied"
 	fi
-	mkdir -p "$BUILD/applied.new"
+	mkdir -p "$KSRC.applied.new"
 	for p in $(cat "$ROOT/patches/series"); do
 		log "applying patches/$p"
 		if ! patch -d "$KSRC" -p1 --dry-run -s -f < "$ROOT/patches/$p" >/dev/null; then
 			die "patches/$p does not apply to linux $KVER. Debian may have moved linux-source-6.12 to a newer 6.12.y; refresh the patch against that version."
 		fi
 		patch -d "$KSRC" -p1 -s -f < "$ROOT/patches/$p"
-		cp "$ROOT/patches/$p" "$BUILD/applied.new/"
+		cp "$ROOT/patches/$p" "$KSRC.applied.new/"
 	done
-	cp "$ROOT/patches/series" "$BUILD/applied.new/series"
-	echo "$new_sum" > "$BUILD/applied.new/sum"
-	mv "$BUILD/applied.new" "$BUILD/applied"
+	cp "$ROOT/patches/series" "$KSRC.applied.new/series"
+	echo "$new_sum" > "$KSRC.applied.new/sum"
+	mv "$KSRC.applied.new" "$KSRC.applied"
 fi
 
 # Configure from the fragment, again only when the fragment changed.
 FRAG=${KCONFIG_FRAGMENT:-$ROOT/kernel/config.fragment}
 cfg_sum=$(cat "$FRAG" ${KCONFIG_EXTRA:-} | sha256sum | cut -d' ' -f1)
-if [ "$cfg_sum" != "$(cat "$BUILD/config-sum" 2>/dev/null || true)" ] || [ ! -f "$KSRC/.config" ]; then
-	log "configuring: tinyconfig + $(basename "$FRAG")"
+if [ "$cfg_sum" != "$(cat "$KSRC.config-sum" 2>/dev/null || true)" ] || [ ! -f "$KSRC/.config" ]; then
+	log "configuring: tinyconfig + $(basename "$FRAG") ${KCONFIG_EXTRA:++ $(basename "$KCONFIG_EXTRA")}"
 	"${KMAKE[@]}" -s tinyconfig
 	(cd "$KSRC" && scripts/kconfig/merge_config.sh -m .config "$FRAG" ${KCONFIG_EXTRA:-} >/dev/null)
 	"${KMAKE[@]}" -s olddefconfig
 	# Every line of the fragment must have survived olddefconfig.
 	lost=$(grep -h '^CONFIG_.*=' "$FRAG" ${KCONFIG_EXTRA:-} | grep -vxF -f "$KSRC/.config" || true)
 	[ -z "$lost" ] || die "kernel config lost (missing dependency?): $lost"
-	echo "$cfg_sum" > "$BUILD/config-sum"
+	echo "$cfg_sum" > "$KSRC.config-sum"
 fi
 "${KMAKE[@]}" -s rustavailable >/dev/null || die "Rust is not available to the kernel build"
 

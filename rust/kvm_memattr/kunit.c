@@ -34,8 +34,8 @@ static void memattr_store_terabyte(struct kunit *test)
 }
 
 static struct kunit_case memattr_store_cases[] = {
-	KUNIT_CASE(memattr_store_vs_dense_model),
-	KUNIT_CASE(memattr_store_injected_enomem),
+	KUNIT_CASE_SLOW(memattr_store_vs_dense_model),
+	KUNIT_CASE_SLOW(memattr_store_injected_enomem),
 	KUNIT_CASE(memattr_store_terabyte),
 	{}
 };

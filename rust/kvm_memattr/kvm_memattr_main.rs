@@ -187,7 +187,7 @@ impl RangeStore for Reader<'_> {
     fn split(&mut self, _: Entry) -> Result {
         Err(EPERM)
     }
-    fn reserve(&mut self, _: u64, _: u32, _: bool) -> Result {
+    fn reserve(&mut self, _: u64, _: u32) -> Result {
         Err(EPERM)
     }
     fn unreserve(&mut self, _: u64, _: u32) {}
@@ -205,10 +205,10 @@ impl RangeStore for Writer<'_> {
         self.0.xa.split(e, GFP)
     }
 
-    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result {
-        if empty {
-            self.0.injected_failure()?;
-            return self.0.xa.reserve(start, order, GFP);
+    fn reserve(&mut self, start: u64, order: u32) -> Result {
+        let store = self.0;
+        if self.0.xa.reserve_if_empty(start, order, GFP, || store.injected_failure())? {
+            return Ok(());
         }
         // A chunk with entries has every node its store needs, except when it
         // starts at 0 and the tree is not yet taller than the chunk (or is a
@@ -219,7 +219,7 @@ impl RangeStore for Writer<'_> {
             return Ok(());
         }
         self.0.injected_failure()?;
-        self.0.xa.reserve(past, 0, GFP)?;
+        self.0.xa.reserve_if_empty(past, 0, GFP, || Ok(()))?;
         // SAFETY: writer lock held (type invariant), no other reference to `guard`.
         unsafe { *self.0.guard.get() = Some(past) };
         Ok(())
@@ -233,7 +233,9 @@ impl RangeStore for Writer<'_> {
     fn release(&mut self) {
         // SAFETY: writer lock held (type invariant), no other reference to `guard`.
         if let Some(past) = unsafe { (*self.0.guard.get()).take() } {
-            let _ = self.0.xa.store(past, 0, 0, GFP);
+            // The guard may lie inside the planned range, where commit()
+            // has stored a value over it since: only a reservation goes.
+            self.0.xa.erase_reservation(past);
         }
     }
 
@@ -308,7 +310,9 @@ unsafe extern "C" fn ops_get(p: *mut c_void, gfn: u64) -> u64 {
 unsafe extern "C" fn ops_range_has(p: *mut c_void, start: u64, end: u64, mask: u64, attrs: u64) -> bool {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
-    memattr_core::range_has(&s.reader(), GfnRange { start, end }, mask, attrs)
+    // Every caller holds slots_lock (asserted), so no SET runs concurrently
+    // and the writer's lock-free reads are consistent.
+    memattr_core::range_has(&s.writer(), GfnRange { start, end }, mask, attrs)
 }
 
 unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {

@@ -228,11 +228,65 @@ impl XArray {
         xas.error()
     }
 
-    /// Creates the nodes a later value store over the empty chunk needs; the
-    /// chunk keeps reading as empty.
-    pub(crate) fn reserve(&self, start: u64, order: u32, gfp: bindings::gfp_t) -> Result {
+    /// If no value entry intersects the chunk, creates the nodes a later
+    /// value store over it needs (an `XA_ZERO_ENTRY`, which reads as empty)
+    /// and returns true; returns false if the chunk holds entries.
+    /// `before_alloc` runs once, before anything is stored.
+    pub(crate) fn reserve_if_empty(
+        &self,
+        start: u64,
+        order: u32,
+        gfp: bindings::gfp_t,
+        before_alloc: impl FnOnce() -> Result,
+    ) -> Result<bool> {
+        let last = start + pages(order) - 1;
+        let mut before_alloc = Some(before_alloc);
+        let mut xas = XaState::new(self, start, order);
+        loop {
+            {
+                let _guard = self.lock();
+                // The whole chunk must be searched: a load at the chunk's order
+                // only sees its first slot when the chunk shares a node.
+                let mut probe = XaState::new(self, start, 0);
+                loop {
+                    // SAFETY: valid state, lock held.
+                    let entry = unsafe { bindings::xas_find(probe.ptr(), last as _) };
+                    if entry.is_null() {
+                        break;
+                    }
+                    // Reservations (zero entries) do not count as entries.
+                    // SAFETY: as above.
+                    if !unsafe { memattr_xas_retry(probe.ptr(), entry) } {
+                        return Ok(false);
+                    }
+                }
+                if let Some(f) = before_alloc.take() {
+                    f()?;
+                }
+                // SAFETY: valid state, lock held; the chunk holds no value.
+                unsafe { bindings::xas_store(xas.ptr(), memattr_xa_zero_entry()) };
+            }
+            // Allocates outside the lock and asks for a retry, or frees leftovers.
+            // SAFETY: valid state, lock not held.
+            if !unsafe { bindings::xas_nomem(xas.ptr(), gfp) } {
+                break;
+            }
+        }
+        xas.error().map(|()| true)
+    }
+
+    /// Erases the entry at `index` if it is still a reservation (`XA_ZERO_ENTRY`).
+    pub(crate) fn erase_reservation(&self, index: u64) {
+        let mut xas = XaState::new(self, index, 0);
+        let _guard = self.lock();
+        // SAFETY: valid state, lock held.
+        let entry = unsafe { bindings::xas_load(xas.ptr()) };
         // SAFETY: returns the constant XA_ZERO_ENTRY.
-        self.store_raw(start, order, unsafe { memattr_xa_zero_entry() }, gfp)
+        if entry == unsafe { memattr_xa_zero_entry() } {
+            // SAFETY: lock held, the state points at the entry just loaded;
+            // erasing never allocates.
+            unsafe { bindings::xas_store(xas.ptr(), core::ptr::null_mut()) };
+        }
     }
 
     /// Stores `value` (0 erases) over an aligned chunk.

@@ -216,9 +216,9 @@ pub trait RangeStore {
     /// Replaces `entry` by its two halves, same value. Readers see no change.
     fn split(&mut self, entry: Entry) -> Result<(), Self::Error>;
     /// Allocates what a later `store` of a value over the chunk
-    /// `(start, order)` needs; `empty` says that no entry intersects it.
+    /// `(start, order)` needs, whether or not entries intersect it.
     /// Readers see no change.
-    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result<(), Self::Error>;
+    fn reserve(&mut self, start: u64, order: u32) -> Result<(), Self::Error>;
     /// Releases a reservation of an empty chunk that will not be used.
     fn unreserve(&mut self, start: u64, order: u32);
     /// Releases whatever else `reserve` set aside, once the SET is over
@@ -332,8 +332,7 @@ pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<
     }
     if value != 0 {
         for (i, (start, order)) in chunks(wide.start, wide.end).enumerate() {
-            let empty = s.next_entry(start, start + pages(order) - 1).is_none();
-            if let Err(err) = s.reserve(start, order, empty) {
+            if let Err(err) = s.reserve(start, order) {
                 for (start, order) in chunks(wide.start, wide.end).take(i) {
                     if s.next_entry(start, start + pages(order) - 1).is_none() {
                         s.unreserve(start, order);

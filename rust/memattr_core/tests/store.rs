@@ -66,8 +66,8 @@ impl RangeStore for MapStore {
         Ok(())
     }
 
-    fn reserve(&mut self, start: u64, order: u32, empty: bool) -> Result<(), ()> {
-        assert_eq!(empty, self.next_entry(start, start + pages(order) - 1).is_none());
+    fn reserve(&mut self, start: u64, order: u32) -> Result<(), ()> {
+        let empty = self.next_entry(start, start + pages(order) - 1).is_none();
         self.may_fail()?;
         if empty {
             self.reserved.insert(start, order);

@@ -266,8 +266,8 @@ static void guest_map_touch(void)
 static struct kvm_vm *map_vm(unsigned long type, uint64_t pages, struct kvm_vcpu **vcpu)
 {
 	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = type };
-	/* Room in slot 0 for the guest page tables that map the region. */
-	struct kvm_vm *vm = __vm_create_shape_with_one_vcpu(shape, vcpu, pages / 256 + 64,
+	/* Slot 0 gets room for the guest page tables that will map the region. */
+	struct kvm_vm *vm = __vm_create_shape_with_one_vcpu(shape, vcpu, pages,
 							    guest_map_touch);
 
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, MAP_GPA, MAP_SLOT, pages, 0);

@@ -7,12 +7,7 @@ for t in $UPSTREAM_TESTS; do
 done
 run_test "memattr-c/memattr_uapi_test" 300 /tests/memattr_uapi_test -b upstream
 run_test "memattr-c/memattr_hostile_test" 300 /tests/memattr_hostile_test
-fep=$(cat /sys/module/kvm/parameters/force_emulation_prefix 2>/dev/null)
-if [ "$fep" = Y ] || [ "$fep" = 1 ]; then
-	result PASS forced-emulation-enabled
-else
-	result FAIL forced-emulation-enabled "(kvm.force_emulation_prefix is '$fep')"
-fi
+check_forced_emulation
 if load_module; then
 	kunit_results
 	for t in $UPSTREAM_TESTS; do

@@ -17,6 +17,16 @@ run_test() {
 	esac
 }
 
+# The protection tests cover KVM's emulator through the forced-emulation prefix.
+check_forced_emulation() {
+	fep=$(cat /sys/module/kvm/parameters/force_emulation_prefix 2>/dev/null)
+	if [ "$fep" = Y ] || [ "$fep" = 1 ]; then
+		result PASS forced-emulation-enabled
+	else
+		result FAIL forced-emulation-enabled "(kvm.force_emulation_prefix is '$fep')"
+	fi
+}
+
 load_module() {
 	if insmod /memattr/kvm_memattr.ko; then
 		result PASS module-load

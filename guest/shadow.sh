@@ -6,12 +6,7 @@ if [ "$npt" = N ] || [ "$npt" = 0 ]; then
 else
 	result FAIL shadow-paging-active "(kvm_amd.npt is '$npt')"
 fi
-fep=$(cat /sys/module/kvm/parameters/force_emulation_prefix 2>/dev/null)
-if [ "$fep" = Y ] || [ "$fep" = 1 ]; then
-	result PASS forced-emulation-enabled
-else
-	result FAIL forced-emulation-enabled "(kvm.force_emulation_prefix is '$fep')"
-fi
+check_forced_emulation
 if load_module; then
 	run_test "memattr-rust/memattr_protect_test" 600 /tests/memattr_protect_test
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi

@@ -5,6 +5,10 @@ source "$(dirname "$0")/lib.sh"
 SELFTESTS="$KSRC/tools/testing/selftests/kvm"
 [ -d "$KSRC/usr/include/linux" ] || die "kernel headers missing: run 'make kernel'"
 OURS=$(cd "$ROOT/tools/testing/selftests/kvm" && ls x86_64/*.c | sed 's/\.c$//')
+# Shared headers of the project's tests.
+for h in "$ROOT"/tools/testing/selftests/kvm/x86_64/*.h; do
+	cmp -s "$h" "$SELFTESTS/x86_64/$(basename "$h")" || cp "$h" "$SELFTESTS/x86_64/"
+done
 for t in $OURS; do
 	if ! cmp -s "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c"; then
 		cp "$ROOT/tools/testing/selftests/kvm/$t.c" "$SELFTESTS/$t.c"

@@ -23,6 +23,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define SZ_4K	4096ULL
 #define SZ_1G	(1ULL << 30)
@@ -44,64 +45,11 @@ static void report(const char *name, double value, const char *unit)
 	fflush(stdout);
 }
 
-/* Bytes held by xarray nodes right now. */
-static long long xa_node_bytes(void)
-{
-	char line[512], name[64];
-	long long active, total, size;
-	FILE *f = fopen("/proc/slabinfo", "r");
-
-	TEST_ASSERT(f, "/proc/slabinfo: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &total, &size) == 4 &&
-		    !strcmp(name, "radix_tree_node")) {
-			fclose(f);
-			return active * size;
-		}
-	}
-	fclose(f);
-	TEST_FAIL("no radix_tree_node in /proc/slabinfo");
-	return 0;
-}
-
-static void detect_backend(struct kvm_vm *vm)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "%s: %s", path, strerror(errno));
-	TEST_ASSERT(fscanf(f, "backend: %63s", backend) == 1, "cannot parse %s", path);
-	fclose(f);
-}
-
 /* kvm_memattr's own count of its xarray nodes (nodes * sizeof(xa_node)). */
 static void report_counted(struct kvm_vm *vm, const char *name)
 {
-	char path[128], key[64];
-	unsigned long long v;
-	FILE *f;
-
-	if (strcmp(backend, "kvm_memattr"))
-		return;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "%s: %s", path, strerror(errno));
-	while (fscanf(f, "%63[^:]: %llu\n", key, &v) == 2 || fscanf(f, "%*[^\n]\n") == 0) {
-		if (!strcmp(key, "metadata_bytes")) {
-			report(name, v / 1024.0, "KiB");
-			break;
-		}
-	}
-	fclose(f);
-}
-
-static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	vm_set_memory_attributes(vm, gpa, size, attrs);
+	if (!strcmp(backend, "kvm_memattr"))
+		report(name, memattr_stat(vm, "metadata_bytes") / 1024.0, "KiB");
 }
 
 static struct kvm_vm *sw_vm(void)
@@ -125,19 +73,19 @@ static void bench_set_clear(uint64_t gib)
 {
 	struct kvm_vm *vm = sw_vm();
 	char name[64];
-	long long mem0 = xa_node_bytes();
+	long long mem0 = memattr_xa_node_bytes();
 	double t0 = now_ns(), t1;
 
-	set(vm, 0, gib * SZ_1G, PRIV);
+	memattr_set(vm, 0, gib * SZ_1G, PRIV);
 	t1 = now_ns();
 	snprintf(name, sizeof(name), "set_private_%lluG", (unsigned long long)gib);
 	report(name, (t1 - t0) / 1e6, "ms");
 	snprintf(name, sizeof(name), "metadata_%lluG", (unsigned long long)gib);
-	report(name, (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	report(name, (memattr_xa_node_bytes() - mem0) / 1024.0, "KiB");
 	snprintf(name, sizeof(name), "metadata_counted_%lluG", (unsigned long long)gib);
 	report_counted(vm, name);
 	t0 = now_ns();
-	set(vm, 0, gib * SZ_1G, 0);
+	memattr_set(vm, 0, gib * SZ_1G, 0);
 	snprintf(name, sizeof(name), "clear_%lluG", (unsigned long long)gib);
 	report(name, (now_ns() - t0) / 1e6, "ms");
 	kvm_vm_free(vm);
@@ -148,13 +96,13 @@ static void bench_fragmented(void)
 {
 	struct kvm_vm *vm = sw_vm();
 	uint64_t gpa, n = 0;
-	long long mem0 = xa_node_bytes();
+	long long mem0 = memattr_xa_node_bytes();
 	double t0 = now_ns();
 
 	for (gpa = 0; gpa < SZ_1G; gpa += 2 * SZ_4K, n++)
-		set(vm, gpa, SZ_4K, PRIV);
+		memattr_set(vm, gpa, SZ_4K, PRIV);
 	report("fragmented_1G_set_per_page", (now_ns() - t0) / n / 1e3, "us");
-	report("fragmented_1G_metadata", (xa_node_bytes() - mem0) / 1024.0, "KiB");
+	report("fragmented_1G_metadata", (memattr_xa_node_bytes() - mem0) / 1024.0, "KiB");
 	report_counted(vm, "fragmented_1G_metadata_counted");
 	kvm_vm_free(vm);
 }
@@ -167,8 +115,8 @@ static void bench_unmapped(double null_ns)
 	double t0 = now_ns(), per;
 
 	for (i = 0; i < n; i++) {
-		set(vm, 0, 1ULL << 40, PRIV);
-		set(vm, 0, 1ULL << 40, 0);
+		memattr_set(vm, 0, 1ULL << 40, PRIV);
+		memattr_set(vm, 0, 1ULL << 40, 0);
 	}
 	per = (now_ns() - t0) / (2 * n);
 	report("set_unmapped_1T", per / 1e3, "us");
@@ -230,8 +178,8 @@ static void bench_round_trips(void)
 		/* The last page holds the stop flag: never convert it. */
 		uint64_t gpa = RT_GPA + (RT_PAGES / 2 + i % (RT_PAGES / 2 - 1)) * SZ_4K;
 
-		set(vm, gpa, SZ_4K, PRIV);
-		set(vm, gpa, SZ_4K, 0);
+		memattr_set(vm, gpa, SZ_4K, PRIV);
+		memattr_set(vm, gpa, SZ_4K, 0);
 	}
 	report("round_trips_vcpu_running", n / ((now_ns() - t0) / 1e9), "per_s");
 
@@ -291,13 +239,6 @@ static double touch(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool write)
 	return now_ns() - t0;
 }
 
-static void set_raw(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	struct kvm_memory_attributes a = { .address = gpa, .size = size, .attributes = attrs };
-
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-}
-
 /*
  * Fault-path cost: the first read of 64 MiB of fresh mappings, with no
  * attributes (both stores), and under NX (kvm_memattr only: reads allowed,
@@ -315,11 +256,11 @@ static void bench_fault_path(bool rust)
 	if (!rust)
 		return;
 	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
-	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NX);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NX);
 	report("fault_first_read_64M_NX", touch(vm, vcpu, false) / pages, "ns_per_page");
 	kvm_vm_free(vm);
 	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
-	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW | KVM_MEMORY_ATTRIBUTE_NX);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW | KVM_MEMORY_ATTRIBUTE_NX);
 	report("fault_first_read_64M_NW_NX", touch(vm, vcpu, false) / pages, "ns_per_page");
 	kvm_vm_free(vm);
 }
@@ -338,10 +279,10 @@ static void bench_mapped(bool rust)
 	vm = map_vm(KVM_X86_SW_PROTECTED_VM, pages, &vcpu);
 	touch(vm, vcpu, true);
 	t0 = now_ns();
-	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_PRIVATE);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_PRIVATE);
 	report("convert_mapped_1G_private", (now_ns() - t0) / 1e6, "ms");
 	t0 = now_ns();
-	set_raw(vm, MAP_GPA, pages * SZ_4K, 0);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, 0);
 	report("convert_mapped_1G_shared", (now_ns() - t0) / 1e6, "ms");
 	kvm_vm_free(vm);
 	if (!rust)
@@ -349,11 +290,11 @@ static void bench_mapped(bool rust)
 	vm = map_vm(KVM_X86_DEFAULT_VM, pages, &vcpu);
 	touch(vm, vcpu, true);
 	t0 = now_ns();
-	set_raw(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, KVM_MEMORY_ATTRIBUTE_NW);
 	report("protect_mapped_1G_NW", (now_ns() - t0) / 1e6, "ms");
 	report("touch_1G_read_after_NW", touch(vm, vcpu, false) / 1e6, "ms");
 	t0 = now_ns();
-	set_raw(vm, MAP_GPA, pages * SZ_4K, 0);
+	memattr_set(vm, MAP_GPA, pages * SZ_4K, 0);
 	report("unprotect_mapped_1G", (now_ns() - t0) / 1e6, "ms");
 	report("touch_1G_write_after_unprotect", touch(vm, vcpu, true) / 1e6, "ms");
 	kvm_vm_free(vm);
@@ -368,7 +309,7 @@ int main(int argc, char *argv[])
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
 	vm = sw_vm();
-	detect_backend(vm);
+	TEST_ASSERT(memattr_backend(vm, backend, sizeof(backend)), "no debugfs");
 	kvm_vm_free(vm);
 
 	null_ns = null_ioctl_ns();

@@ -16,6 +16,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define DEMO_GPA	0xc0000000ULL
 #define DEMO_SLOT	10
@@ -56,12 +57,9 @@ static void walk(struct kvm_vm *vm, uint64_t start, uint64_t end)
 
 static void show_backend(struct kvm_vm *vm)
 {
-	char path[128], line[128];
-	FILE *f;
+	FILE *f = memattr_debugfs(vm);
+	char line[128];
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
-	f = fopen(path, "r");
 	if (!f) {
 		say("  (no debugfs counters)\n");
 		return;

@@ -51,7 +51,7 @@ int main(int argc, char *argv[])
 	unsigned long injected = 0, applied = 0;
 	unsigned int seed = 7;
 	struct kvm_vm *vm;
-	int i;
+	int i, times_fd;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
 	TEST_REQUIRE(!access("/sys/kernel/debug/failslab/times", W_OK));
@@ -63,6 +63,12 @@ int main(int argc, char *argv[])
 	write_file("/sys/kernel/debug/failslab/interval", "1");
 	write_file("/sys/kernel/debug/failslab/verbose", "0");
 	write_file("/sys/kernel/debug/failslab/times", "0");
+	/*
+	 * Opened once, before this task's allocations can fail: opening a file
+	 * allocates, writing a number to it does not.
+	 */
+	times_fd = open("/sys/kernel/debug/failslab/times", O_WRONLY);
+	TEST_ASSERT(times_fd >= 0, "open failslab/times");
 	write_file("/proc/self/make-it-fail", "1");
 
 	for (i = 0; i < 400; i++) {
@@ -79,9 +85,9 @@ int main(int argc, char *argv[])
 		walk(vm, before);
 		/* Fail the next 1..3 slab allocations of this task. */
 		snprintf(times, sizeof(times), "%d", 1 + rand_r(&seed) % 3);
-		write_file("/sys/kernel/debug/failslab/times", times);
+		TEST_ASSERT(write(times_fd, times, strlen(times)) > 0, "arm failslab");
 		r = __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-		write_file("/sys/kernel/debug/failslab/times", "0");
+		TEST_ASSERT(write(times_fd, "0", 1) == 1, "disarm failslab");
 		if (r) {
 			TEST_ASSERT(errno == ENOMEM, "SET under failslab: errno %d, expected ENOMEM", errno);
 			walk(vm, after);
@@ -97,6 +103,7 @@ int main(int argc, char *argv[])
 		TEST_ASSERT(!memcmp(after, model, sizeof(model)), "map differs from model (iteration %d)", i);
 	}
 	write_file("/proc/self/make-it-fail", "0");
+	close(times_fd);
 	write_file("/sys/kernel/debug/failslab/probability", "0");
 	kvm_vm_free(vm);
 	pr_info("failslab: %lu SETs failed with ENOMEM and changed nothing, %lu applied\n",

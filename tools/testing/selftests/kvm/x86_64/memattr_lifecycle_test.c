@@ -17,45 +17,20 @@
 
 #include "kvm_util.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define SZ_4K	4096ULL
 #define NW	KVM_MEMORY_ATTRIBUTE_NW
 #define NX	KVM_MEMORY_ATTRIBUTE_NX
-
-static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	struct kvm_memory_attributes a = { .address = gpa, .size = size, .attributes = attrs };
-
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-}
-
-static long long xa_node_bytes(void)
-{
-	char line[512], name[64];
-	long long active, total, size;
-	FILE *f = fopen("/proc/slabinfo", "r");
-
-	TEST_ASSERT(f, "/proc/slabinfo");
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &total, &size) == 4 &&
-		    !strcmp(name, "radix_tree_node")) {
-			fclose(f);
-			return active * size;
-		}
-	}
-	fclose(f);
-	TEST_FAIL("no radix_tree_node in /proc/slabinfo");
-	return 0;
-}
 
 static struct kvm_vm *big_vm(int fragmented_pages)
 {
 	struct kvm_vm *vm = vm_create_barebones_type(KVM_X86_DEFAULT_VM);
 	uint64_t gpa;
 
-	set(vm, SZ_4K, 1ULL << 40, NW | NX);
+	memattr_set(vm, SZ_4K, 1ULL << 40, NW | NX);
 	for (gpa = 1ULL << 41; gpa < (1ULL << 41) + fragmented_pages * 2 * SZ_4K; gpa += 2 * SZ_4K)
-		set(vm, gpa, SZ_4K, NW);
+		memattr_set(vm, gpa, SZ_4K, NW);
 	return vm;
 }
 
@@ -80,17 +55,17 @@ int main(int argc, char *argv[])
 		/* Warm the slab up once so that its caches are populated. */
 		kvm_vm_free(big_vm(frag));
 		sleep(1);
-		before = xa_node_bytes();
+		before = memattr_xa_node_bytes();
 		for (i = 0; i < rounds; i++) {
 			struct kvm_vm *vm = big_vm(frag);
-			long long now = xa_node_bytes() - before;
+			long long now = memattr_xa_node_bytes() - before;
 
 			if (now > peak)
 				peak = now;
 			kvm_vm_free(vm);
 		}
 		sleep(2);	/* nodes are freed after an RCU grace period */
-		after = xa_node_bytes();
+		after = memattr_xa_node_bytes();
 		pr_info("%d VMs with 1 TiB + %d fragmented pages created and destroyed: "
 			"xarray nodes %lld KiB before, +%lld KiB peak, %+lld KiB after\n",
 			rounds, frag, before / 1024, peak / 1024, (after - before) / 1024);

@@ -19,6 +19,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define NR	KVM_MEMORY_ATTRIBUTE_NR
 #define NW	KVM_MEMORY_ATTRIBUTE_NW
@@ -86,14 +87,6 @@ static struct vmx create(unsigned long type, enum vm_mem_backing_src_type src,
 	return v;
 }
 
-/* The library's vm_set_memory_attributes() knows only PRIVATE. */
-static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	struct kvm_memory_attributes a = { .address = gpa, .size = size, .attributes = attrs };
-
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-}
-
 static uint64_t *hva(struct vmx *v, uint64_t gpa)
 {
 	return addr_gpa2hva(v->vm, gpa);
@@ -155,7 +148,7 @@ static void relax_and_retry(struct vmx *v, uint64_t gpa, uint64_t attrs, uint64_
 {
 	uint64_t f;
 
-	set(v->vm, gpa & ~(SZ_4K - 1), SZ_4K, attrs);
+	memattr_set(v->vm, gpa & ~(SZ_4K - 1), SZ_4K, attrs);
 	f = resume(v, gpa, out);
 	TEST_ASSERT(!f, "retry at %#lx after relaxing to %#lx: denied with %#lx", gpa, attrs, f);
 }
@@ -172,7 +165,7 @@ static void test_basic(unsigned long type)
 	memcpy(hva(&v, PAGE(3)), code, sizeof(code));
 
 	/* NW: reads fine, writes denied until relaxed. */
-	set(v.vm, PAGE(1), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(1), SZ_4K, NW);
 	EXPECT_ALLOWED(&v, OP_READ, PAGE(1), 0, &r);
 	TEST_ASSERT_EQ(r, 0xaa);
 	EXPECT_DENIED(&v, OP_WRITE, PAGE(1) + 8, 0x55, F_WRITE);
@@ -181,38 +174,38 @@ static void test_basic(unsigned long type)
 	TEST_ASSERT_EQ(hva(&v, PAGE(1))[1], 0x55);
 
 	/* NR|NW|NX: each access denied by its own bit. */
-	set(v.vm, PAGE(2), SZ_4K, NR | NW | NX);
+	memattr_set(v.vm, PAGE(2), SZ_4K, NR | NW | NX);
 	EXPECT_DENIED(&v, OP_READ, PAGE(2), 0, F_READ);
 	relax_and_retry(&v, PAGE(2), NW | NX, NULL);
-	set(v.vm, PAGE(2), SZ_4K, NR | NW | NX);
+	memattr_set(v.vm, PAGE(2), SZ_4K, NR | NW | NX);
 	EXPECT_DENIED(&v, OP_WRITE, PAGE(2), 1, F_WRITE);
 	relax_and_retry(&v, PAGE(2), 0, NULL);
 
 	/* NX: fetches denied, data accesses fine. */
-	set(v.vm, PAGE(3), SZ_4K, NX);
+	memattr_set(v.vm, PAGE(3), SZ_4K, NX);
 	EXPECT_ALLOWED(&v, OP_READ, PAGE(3), 0, &r);
 	EXPECT_DENIED(&v, OP_EXEC, PAGE(3), 0, F_EXEC);
 	relax_and_retry(&v, PAGE(3), 0, &r);
 	TEST_ASSERT_EQ(r, 0x1234);
 	/* Executed and so mapped executable: tightening takes effect. */
-	set(v.vm, PAGE(3), SZ_4K, NX | NW);
+	memattr_set(v.vm, PAGE(3), SZ_4K, NX | NW);
 	EXPECT_DENIED(&v, OP_EXEC, PAGE(3), 0, F_EXEC);
 	relax_and_retry(&v, PAGE(3), NW, &r);
 	TEST_ASSERT_EQ(r, 0x1234);
 
 	/* Tightening a page mapped writable. */
 	EXPECT_ALLOWED(&v, OP_WRITE, PAGE(4), 1, NULL);
-	set(v.vm, PAGE(4), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(4), SZ_4K, NW);
 	EXPECT_DENIED(&v, OP_WRITE, PAGE(4), 2, F_WRITE);
 	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 1);
 	relax_and_retry(&v, PAGE(4), 0, NULL);
 	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 2);
 
 	/* Neighbours of protected pages are untouched. */
-	set(v.vm, PAGE(6), SZ_4K, NR | NW | NX);
+	memattr_set(v.vm, PAGE(6), SZ_4K, NR | NW | NX);
 	EXPECT_ALLOWED(&v, OP_WRITE, PAGE(5), 5, NULL);
 	EXPECT_ALLOWED(&v, OP_WRITE, PAGE(7), 7, NULL);
-	set(v.vm, PAGE(6), SZ_4K, 0);
+	memattr_set(v.vm, PAGE(6), SZ_4K, 0);
 
 	kvm_vm_free(v.vm);
 	pr_info("basic NR/NW/NX (VM type %lu): ok\n", type);
@@ -223,7 +216,7 @@ static void test_memslot_recreate(void)
 	struct vmx v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS, 0);
 	struct kvm_memory_attributes a = { .address = PAGE(9), .size = SZ_4K };
 
-	set(v.vm, PAGE(9), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(9), SZ_4K, NW);
 	vm_mem_region_delete(v.vm, DATA_SLOT);
 	vm_ioctl(v.vm, KVM_GET_MEMORY_ATTRIBUTES, &a);
 	TEST_ASSERT_EQ(a.attributes, NW);
@@ -241,7 +234,7 @@ static void test_dirty_log(void)
 	unsigned long *bmap = bitmap_zalloc(DATA_PAGES);
 	int i;
 
-	set(v.vm, PAGE(11), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(11), SZ_4K, NW);
 	for (i = 0; i < 4; i++) {
 		kvm_vm_get_dirty_log(v.vm, DATA_SLOT, bmap);
 		EXPECT_ALLOWED(&v, OP_WRITE, PAGE(10), i, NULL);
@@ -250,7 +243,7 @@ static void test_dirty_log(void)
 		/* Let the denied write go so the vCPU can take the next op... */
 		relax_and_retry(&v, PAGE(11), 0, NULL);
 		/* ...and protect again for the next write-protect cycle. */
-		set(v.vm, PAGE(11), SZ_4K, NW);
+		memattr_set(v.vm, PAGE(11), SZ_4K, NW);
 		kvm_vm_get_dirty_log(v.vm, DATA_SLOT, bmap);
 		TEST_ASSERT(test_bit(10, bmap) && test_bit(12, bmap),
 			    "cycle %d: writes to pages 10 and 12 not logged", i);
@@ -268,7 +261,7 @@ static void test_hugepage(void)
 	/* Touch the first 2 MiB so that a huge mapping can exist. */
 	for (p = 0; p < 512; p += 64)
 		EXPECT_ALLOWED(&v, OP_WRITE, PAGE(p), p, NULL);
-	set(v.vm, PAGE(300), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(300), SZ_4K, NW);
 	for (p = 0; p < 512; p += 37)
 		if (p != 300)
 			EXPECT_ALLOWED(&v, OP_WRITE, PAGE(p) + 16, p, NULL);
@@ -293,13 +286,13 @@ static void test_pre_fault(void)
 		return;
 	}
 	EXPECT_ALLOWED(&v, OP_READ, PAGE(0), 0, NULL);
-	set(v.vm, PAGE(20), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(20), SZ_4K, NW);
 	r = __vcpu_ioctl(v.vcpu, KVM_PRE_FAULT_MEMORY, &range);
 	TEST_ASSERT(!r, "pre-fault of an NW page: %d errno %d", r, errno);
 	EXPECT_DENIED(&v, OP_WRITE, PAGE(20), 1, F_WRITE);
 	relax_and_retry(&v, PAGE(20), 0, NULL);
 
-	set(v.vm, PAGE(21), SZ_4K, NR | NW | NX);
+	memattr_set(v.vm, PAGE(21), SZ_4K, NR | NW | NX);
 	range = (struct kvm_pre_fault_memory){ .gpa = PAGE(21), .size = SZ_4K };
 	r = __vcpu_ioctl(v.vcpu, KVM_PRE_FAULT_MEMORY, &range);
 	TEST_ASSERT(r == -1 && errno == EFAULT, "pre-fault of an NR page: %d errno %d", r, errno);
@@ -313,8 +306,8 @@ static void test_sw_protected(void)
 {
 	struct vmx v = create(KVM_X86_SW_PROTECTED_VM, VM_MEM_SRC_ANONYMOUS, 0);
 
-	set(v.vm, PAGE(30), SZ_4K, NW);
-	set(v.vm, PAGE(31), SZ_4K, PRIV);
+	memattr_set(v.vm, PAGE(30), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(31), SZ_4K, PRIV);
 	EXPECT_DENIED(&v, OP_WRITE, PAGE(30), 1, F_WRITE);
 	relax_and_retry(&v, PAGE(30), 0, NULL);
 	/* Private/shared mismatch keeps upstream's exit. */
@@ -348,7 +341,7 @@ static void test_race(void)
 		start = *counter;
 		while (*counter < start + 1000)
 			;
-		set(v.vm, PAGE(40), SZ_4K, NW);
+		memattr_set(v.vm, PAGE(40), SZ_4K, NW);
 		c1 = *counter;
 		usleep(100 * 1000);
 		c2 = *counter;
@@ -359,7 +352,7 @@ static void test_race(void)
 		if (round == 2)
 			break;
 		/* Relax: the guest retries the denied write and spins on. */
-		set(v.vm, PAGE(40), SZ_4K, 0);
+		memattr_set(v.vm, PAGE(40), SZ_4K, 0);
 		pthread_create(&thread, NULL, resume_vcpu, &v);
 	}
 	kvm_vm_free(v.vm);
@@ -378,7 +371,7 @@ static void test_emulated(void)
 	}
 	v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS, 0);
 	*hva(&v, PAGE(50)) = 0x77;
-	set(v.vm, PAGE(50), SZ_4K, NW);
+	memattr_set(v.vm, PAGE(50), SZ_4K, NW);
 	EXPECT_ALLOWED(&v, OP_FEP_READ, PAGE(50), 0, &r);
 	TEST_ASSERT_EQ(r, 0x77);
 	EXPECT_DENIED(&v, OP_FEP_WRITE, PAGE(50), 0x88, F_WRITE);
@@ -386,7 +379,7 @@ static void test_emulated(void)
 	relax_and_retry(&v, PAGE(50), 0, NULL);
 	TEST_ASSERT_EQ(*hva(&v, PAGE(50)), 0x88);
 
-	set(v.vm, PAGE(51), SZ_4K, NR | NW | NX);
+	memattr_set(v.vm, PAGE(51), SZ_4K, NR | NW | NX);
 	EXPECT_DENIED(&v, OP_FEP_READ, PAGE(51), 0, F_READ);
 	relax_and_retry(&v, PAGE(51), 0, NULL);
 	kvm_vm_free(v.vm);

@@ -17,6 +17,7 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
 #define NR	KVM_MEMORY_ATTRIBUTE_NR
@@ -37,14 +38,6 @@ static int __set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs,
 	};
 
 	return __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-}
-
-static void set(struct kvm_vm *vm, uint64_t gpa, uint64_t size, uint64_t attrs)
-{
-	int r = __set(vm, gpa, size, attrs, 0);
-
-	TEST_ASSERT(!r, "SET [%#lx, +%#lx) = %#lx: expected success, got %d errno %d",
-		    gpa, size, attrs, r, errno);
 }
 
 static int __get(struct kvm_vm *vm, struct kvm_memory_attributes *a)
@@ -87,52 +80,11 @@ static void expect_einval_get(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
 		    "GET %s: expected EINVAL, got %d errno %d", what, r, errno);
 }
 
-/* The backend named in the VM's debugfs file, or NULL without debugfs. */
-static const char *vm_backend(struct kvm_vm *vm, char *buf, size_t len)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	buf[0] = 0;
-	TEST_ASSERT(fscanf(f, "backend: %63s", buf) == 1, "cannot parse %s", path);
-	fclose(f);
-	return buf;
-}
-
-/* One counter from the VM's debugfs file (kvm_memattr only). */
-static uint64_t vm_stat(struct kvm_vm *vm, const char *name)
-{
-	char path[128], key[64];
-	unsigned long long v;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
-	f = fopen(path, "r");
-	TEST_ASSERT(f, "open %s", path);
-	while (fscanf(f, "%63[^:]: %llu\n", key, &v) == 2 || !feof(f)) {
-		if (!strcmp(key, name)) {
-			fclose(f);
-			return v;
-		}
-		if (fscanf(f, "%*[^\n]\n") < 0)
-			break;
-	}
-	fclose(f);
-	TEST_FAIL("no '%s' in %s", name, path);
-	return 0;
-}
-
 static struct kvm_vm *create_vm(unsigned long type)
 {
 	struct kvm_vm *vm = vm_create_barebones_type(type);
 	char buf[64];
-	const char *b = vm_backend(vm, buf, sizeof(buf));
+	const char *b = memattr_backend(vm, buf, sizeof(buf));
 
 	if (want_backend)
 		TEST_ASSERT(b && !strcmp(b, want_backend),
@@ -161,8 +113,8 @@ static void test_caps(void)
 		       expected_caps(KVM_X86_DEFAULT_VM));
 	expect_einval_set(vm, 0, SZ_4K, PRIV, 0, "PRIVATE on a default VM");
 	if (rust_backend) {
-		set(vm, 0, SZ_4K, NW);
-		set(vm, 0, SZ_4K, 0);
+		memattr_set(vm, 0, SZ_4K, NW);
+		memattr_set(vm, 0, SZ_4K, 0);
 	}
 	kvm_vm_free(vm);
 
@@ -223,8 +175,8 @@ static void test_get_runs(struct kvm_vm *vm)
 	uint64_t run;
 
 	/* [16K, 48K) private, [24K, 28K) punched out again. */
-	set(vm, 0x4000, 0x8000, PRIV);
-	set(vm, 0x6000, 0x1000, 0);
+	memattr_set(vm, 0x4000, 0x8000, PRIV);
+	memattr_set(vm, 0x6000, 0x1000, 0);
 	TEST_ASSERT_EQ(get(vm, 0, 0x100000, &run), 0);
 	TEST_ASSERT_EQ(run, 0x4000);
 	TEST_ASSERT_EQ(get(vm, 0x4000, 0x100000, &run), PRIV);
@@ -239,14 +191,14 @@ static void test_get_runs(struct kvm_vm *vm)
 	TEST_ASSERT_EQ(get(vm, 0x8000, 0x1000, &run), PRIV);
 	TEST_ASSERT_EQ(run, 0x1000);
 	/* Filling the hole merges the run. */
-	set(vm, 0x6000, 0x1000, PRIV);
+	memattr_set(vm, 0x6000, 0x1000, PRIV);
 	TEST_ASSERT_EQ(get(vm, 0x4000, 0x100000, &run), PRIV);
 	TEST_ASSERT_EQ(run, 0x8000);
 	/* Setting what is already there succeeds and changes nothing. */
-	set(vm, 0x5000, 0x2000, PRIV);
+	memattr_set(vm, 0x5000, 0x2000, PRIV);
 	TEST_ASSERT_EQ(get(vm, 0x4000, 0x100000, &run), PRIV);
 	TEST_ASSERT_EQ(run, 0x8000);
-	set(vm, 0, 0x100000, 0);
+	memattr_set(vm, 0, 0x100000, 0);
 	TEST_ASSERT_EQ(get(vm, 0, 0x100000, &run), 0);
 	TEST_ASSERT_EQ(run, 0x100000);
 	pr_info("GET runs and boundary splits: ok\n");
@@ -256,7 +208,7 @@ static void test_terabyte(struct kvm_vm *vm)
 {
 	uint64_t run, start = 0x3000, gpa, runs = 0;
 
-	set(vm, start, SZ_1T, PRIV);
+	memattr_set(vm, start, SZ_1T, PRIV);
 	TEST_ASSERT_EQ(get(vm, 0, 2 * SZ_1T, &run), 0);
 	TEST_ASSERT_EQ(run, start);
 	TEST_ASSERT_EQ(get(vm, start, 2 * SZ_1T, &run), PRIV);
@@ -264,13 +216,13 @@ static void test_terabyte(struct kvm_vm *vm)
 	TEST_ASSERT_EQ(get(vm, start + SZ_1T, 2 * SZ_1T, &run), 0);
 	/* Punch every 64 GiB, then walk the whole map run by run. */
 	for (gpa = start + (64ULL << 30); gpa < start + SZ_1T; gpa += 64ULL << 30)
-		set(vm, gpa, SZ_4K, 0);
+		memattr_set(vm, gpa, SZ_4K, 0);
 	for (gpa = 0; gpa < 2 * SZ_1T; gpa += run, runs++)
 		get(vm, gpa, 2 * SZ_1T - gpa, &run);
 	TEST_ASSERT_EQ(runs, 1 + 2 * 15 + 1 + 1);
 	if (rust_backend) {
-		uint64_t entries = vm_stat(vm, "entries");
-		uint64_t bytes = vm_stat(vm, "metadata_bytes");
+		uint64_t entries = memattr_stat(vm, "entries");
+		uint64_t bytes = memattr_stat(vm, "metadata_bytes");
 
 		pr_info("1 TiB with 15 holes: %lu entries, %lu bytes of metadata\n",
 			entries, bytes);
@@ -278,11 +230,11 @@ static void test_terabyte(struct kvm_vm *vm)
 		TEST_ASSERT(bytes <= 64 * 1024, "%lu bytes", bytes);
 	}
 	/* Clearing the whole gfn space at once. */
-	set(vm, 0, -SZ_4K, 0);
+	memattr_set(vm, 0, -SZ_4K, 0);
 	TEST_ASSERT_EQ(get(vm, 0, -SZ_4K, &run), 0);
 	TEST_ASSERT_EQ(run, -SZ_4K);
 	if (rust_backend)
-		TEST_ASSERT_EQ(vm_stat(vm, "entries"), 0);
+		TEST_ASSERT_EQ(memattr_stat(vm, "entries"), 0);
 	pr_info("1 TiB range: ok\n");
 }
 
@@ -296,7 +248,7 @@ static void test_random_vs_model(struct kvm_vm *vm, unsigned int seed, int nr_op
 
 	srandom(seed);
 	memset(model, 0, sizeof(model));
-	set(vm, 0, MODEL_PAGES * SZ_4K, 0);
+	memattr_set(vm, 0, MODEL_PAGES * SZ_4K, 0);
 	for (i = 0; i < nr_ops; i++) {
 		uint64_t start = random() % MODEL_PAGES;
 		uint64_t len = 1 + random() % (random() % 2 ? 8 : MODEL_PAGES - start);
@@ -306,7 +258,7 @@ static void test_random_vs_model(struct kvm_vm *vm, unsigned int seed, int nr_op
 
 		if (start + len > MODEL_PAGES)
 			len = MODEL_PAGES - start;
-		set(vm, start * SZ_4K, len * SZ_4K, val);
+		memattr_set(vm, start * SZ_4K, len * SZ_4K, val);
 		for (p = start; p < start + len; p++)
 			model[p] = val;
 	}
@@ -341,7 +293,7 @@ int main(int argc, char *argv[])
 		char buf[64];
 
 		vm = vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
-		want_backend = strdup(vm_backend(vm, buf, sizeof(buf)) ?: "upstream");
+		want_backend = strdup(memattr_backend(vm, buf, sizeof(buf)) ?: "upstream");
 		kvm_vm_free(vm);
 	}
 	rust_backend = !strcmp(want_backend, "kvm_memattr");

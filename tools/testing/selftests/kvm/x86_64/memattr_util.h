@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by the kvm-memattr selftests: raw SET, kvm_memattr's per-VM
+ * debugfs counters, and the xarray node slab.
+ */
+#ifndef SELFTEST_KVM_MEMATTR_UTIL_H
+#define SELFTEST_KVM_MEMATTR_UTIL_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "kvm_util.h"
+#include "test_util.h"
+
+/* The library's vm_set_memory_attributes() only knows PRIVATE. */
+static inline int __memattr_set(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
+				uint64_t attrs)
+{
+	struct kvm_memory_attributes a = { .address = gpa, .size = size, .attributes = attrs };
+
+	return __vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
+}
+
+static inline void memattr_set(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
+			       uint64_t attrs)
+{
+	int r = __memattr_set(vm, gpa, size, attrs);
+
+	TEST_ASSERT(!r, "SET [%#lx, +%#lx) = %#lx: expected success, got %d errno %d",
+		    gpa, size, attrs, r, errno);
+}
+
+/* The VM's debugfs file; NULL without debugfs. */
+static inline FILE *memattr_debugfs(struct kvm_vm *vm)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
+		 getpid(), vm->fd);
+	return fopen(path, "r");
+}
+
+/* The store serving the VM ("kvm_memattr" or "upstream"), into buf. */
+static inline const char *memattr_backend(struct kvm_vm *vm, char *buf, size_t len)
+{
+	FILE *f = memattr_debugfs(vm);
+
+	if (!f)
+		return NULL;
+	TEST_ASSERT(len >= 64 && fscanf(f, "backend: %63s", buf) == 1,
+		    "cannot parse the VM's memory_attributes file");
+	fclose(f);
+	return buf;
+}
+
+/* One numeric counter of the VM's debugfs file (kvm_memattr only). */
+static inline uint64_t memattr_stat(struct kvm_vm *vm, const char *name)
+{
+	FILE *f = memattr_debugfs(vm);
+	char line[128], key[64];
+	unsigned long long v;
+
+	TEST_ASSERT(f, "no memory_attributes file for the VM");
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63[^:]: %llu", key, &v) == 2 && !strcmp(key, name)) {
+			fclose(f);
+			return v;
+		}
+	}
+	fclose(f);
+	TEST_FAIL("no '%s' in the VM's memory_attributes file", name);
+	return 0;
+}
+
+/*
+ * Bytes held by xarray nodes (the radix_tree_node slab) right now.  Shrinking
+ * the cache first also empties KASAN's quarantine of freed nodes, which would
+ * otherwise still count as allocated on a KASAN kernel.
+ */
+static inline long long memattr_xa_node_bytes(void)
+{
+	char line[512], name[64];
+	long long active, total, size;
+	FILE *f = fopen("/sys/kernel/slab/radix_tree_node/shrink", "w");
+
+	if (f) {
+		fputs("1", f);
+		fclose(f);
+	}
+	f = fopen("/proc/slabinfo", "r");
+
+	TEST_ASSERT(f, "/proc/slabinfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lld %lld %lld", name, &active, &total, &size) == 4 &&
+		    !strcmp(name, "radix_tree_node")) {
+			fclose(f);
+			return active * size;
+		}
+	}
+	fclose(f);
+	TEST_FAIL("no radix_tree_node in /proc/slabinfo");
+	return 0;
+}
+
+#endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

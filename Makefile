@@ -4,7 +4,7 @@
 
 SCRIPTS := scripts
 
-.PHONY: all deps kernel module selftests vmm initramfs run check bench clean distclean
+.PHONY: all deps kernel module selftests vmm initramfs run check check-debug bench clean distclean
 
 all: module selftests
 
@@ -33,6 +33,10 @@ run: initramfs
 # Everything testable: host cargo test, KUnit and selftests in the guest.
 check: deps
 	@$(SCRIPTS)/check.sh
+
+# The same in-guest suite on a KASAN kernel (not in CI: a long build).
+check-debug: deps
+	@$(SCRIPTS)/check-debug.sh
 
 bench: initramfs
 	@$(SCRIPTS)/bench.sh

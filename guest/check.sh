@@ -26,5 +26,6 @@ if load_module; then
 	run_test "memattr-rust/memattr_stress_test" 300 /tests/memattr_stress_test
 	. /memattr/lifecycle.sh
 	lifecycle
+	run_test "memattr-rust/memattr_failslab_test" 300 /tests/memattr_failslab_test
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

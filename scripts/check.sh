@@ -31,20 +31,6 @@ if [ $build_ok = 1 ]; then
 	# Second boot: shadow paging, for the shadow MMU's SPTE paths.
 	"$ROOT/scripts/guest.sh" shadow check-shadow "kvm_amd.npt=0 kvm.force_emulation_prefix=1 kunit.filter_glob=none" || true
 	cat "$BUILD/logs/check-shadow.results" >> "$ALL"
-	# Third boot: the debug kernel (KASAN, lockdep, failslab), same tests.
-	debug_ok=1
-	for step in kernel module initramfs; do
-		if ! FLAVOR=debug "$ROOT/scripts/$step.sh"; then
-			fail_step "build/debug-$step" "see the output above"
-			debug_ok=0
-			break
-		fi
-	done
-	if [ $debug_ok = 1 ]; then
-		FLAVOR=debug GUEST_TIMEOUT=1500 "$ROOT/scripts/guest.sh" debug check-debug \
-			"kvm.force_emulation_prefix=1 kunit.filter_glob=kvm_memattr_store" || true
-		cat "$BUILD/logs/check-debug.results" >> "$ALL"
-	fi
 fi
 
 echo

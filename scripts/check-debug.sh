@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make check-debug: the in-guest suite on the KASAN kernel (kernel/debug.fragment
+# on top of the test kernel's config), built from its own copy of the source.
+# Not part of make check / CI: the KASAN kernel's build takes about 15 minutes.
+source "$(dirname "$0")/lib.sh"
+for step in selftests vmm; do "$ROOT/scripts/$step.sh"; done
+export FLAVOR=debug
+for step in kernel module initramfs; do "$ROOT/scripts/$step.sh"; done
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-1800} "$ROOT/scripts/guest.sh" debug check-debug \
+	"kvm.force_emulation_prefix=1 kunit.filter_glob=kvm_memattr_store" || true
+RES=$BUILD/logs/check-debug.results
+sed 's/^/  /' "$RES"
+pass=$(grep -c '^PASS' "$RES" || true)
+failn=$(grep -c '^FAIL' "$RES" || true)
+skip=$(grep -c '^SKIP' "$RES" || true)
+echo
+echo "$pass passed, $failn failed, $skip skipped"
+[ "$failn" = 0 ] && [ "$pass" -gt 0 ]

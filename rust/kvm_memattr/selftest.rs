@@ -142,7 +142,7 @@ fn terabyte_test() -> Result {
         st.nodes,
         st.metadata_bytes
     );
-    let expect = |cond: bool, what: &str| -> Result {
+    let check = |cond: bool, what: &str| -> Result {
         if cond {
             Ok(())
         } else {
@@ -150,23 +150,23 @@ fn terabyte_test() -> Result {
             Err(EINVAL)
         }
     };
-    expect(st.entries <= 2 * 29, "too many entries")?;
-    expect(st.metadata_bytes <= 64 * 1024, "more than 64 KiB of metadata")?;
-    expect(s.xa.load(2) == 0 && s.xa.load(3) == p, "start boundary")?;
-    expect(s.xa.load(end - 1) == p && s.xa.load(end) == 0, "end boundary")?;
+    check(st.entries <= 2 * 29, "too many entries")?;
+    check(st.metadata_bytes <= 64 * 1024, "more than 64 KiB of metadata")?;
+    check(s.xa.load(2) == 0 && s.xa.load(3) == p, "start boundary")?;
+    check(s.xa.load(end - 1) == p && s.xa.load(end) == 0, "end boundary")?;
     let r = s.reader();
-    expect(memattr_core::get_run(&r, GfnRange { start: 0, end: 1 << 40 }) == (0, 3), "GET before")?;
-    expect(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, end), "GET run")?;
+    check(memattr_core::get_run(&r, GfnRange { start: 0, end: 1 << 40 }) == (0, 3), "GET before")?;
+    check(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, end), "GET run")?;
     // Punch one page out of the middle, then put it back: the run merges again.
     let mid = 1u64 << 27;
     t.set(mid, mid + 1, 0)?;
-    expect(s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p, "punch")?;
-    expect(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, mid), "GET after punch")?;
+    check(s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p, "punch")?;
+    check(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, mid), "GET after punch")?;
     t.set(mid, mid + 1, p)?;
-    expect(s.stats().entries <= 2 * 29, "run did not merge back")?;
+    check(s.stats().entries <= 2 * 29, "run did not merge back")?;
     t.set(0, 1 << 40, 0)?;
     let st = s.stats();
-    expect(st.entries == 0 && st.nodes == 0, "clearing left entries or nodes")?;
+    check(st.entries == 0 && st.nodes == 0, "clearing left entries or nodes")?;
     Ok(())
 }
 

@@ -8,11 +8,4 @@ export FLAVOR=debug
 for step in kernel module initramfs; do "$ROOT/scripts/$step.sh"; done
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-1800} "$ROOT/scripts/guest.sh" debug check-debug \
 	"kvm.force_emulation_prefix=1 kunit.filter_glob=kvm_memattr_store" || true
-RES=$BUILD/logs/check-debug.results
-sed 's/^/  /' "$RES"
-pass=$(grep -c '^PASS' "$RES" || true)
-failn=$(grep -c '^FAIL' "$RES" || true)
-skip=$(grep -c '^SKIP' "$RES" || true)
-echo
-echo "$pass passed, $failn failed, $skip skipped"
-[ "$failn" = 0 ] && [ "$pass" -gt 0 ]
+summarize "$BUILD/logs/check-debug.results"

@@ -33,12 +33,4 @@ if [ $build_ok = 1 ]; then
 	cat "$BUILD/logs/check-shadow.results" >> "$ALL"
 fi
 
-echo
-echo "Results:"
-sort -k2 "$ALL" | sed 's/^/  /'
-pass=$(grep -c '^PASS' "$ALL" || true)
-failn=$(grep -c '^FAIL' "$ALL" || true)
-skip=$(grep -c '^SKIP' "$ALL" || true)
-echo
-echo "$pass passed, $failn failed, $skip skipped"
-[ "$failn" = 0 ] && [ "$pass" -gt 0 ]
+summarize "$ALL"

@@ -18,3 +18,18 @@ KMAKE=(make -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc
        BINDGEN="$BINDGEN" -j"$(nproc)")
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# summarize RESULTS: every result by name, then "N passed, M failed, K skipped";
+# fails when anything failed or nothing passed.
+summarize() {
+	echo
+	echo "Results:"
+	sort -k2 "$1" | sed 's/^/  /'
+	local pass failn skip
+	pass=$(grep -c '^PASS' "$1" || true)
+	failn=$(grep -c '^FAIL' "$1" || true)
+	skip=$(grep -c '^SKIP' "$1" || true)
+	echo
+	echo "$pass passed, $failn failed, $skip skipped"
+	[ "$failn" = 0 ] && [ "$pass" -gt 0 ]
+}

@@ -275,6 +275,13 @@ unsafe fn free_store(p: *mut c_void) {
     drop(unsafe { Pin::new_unchecked(KBox::from_raw(p as *mut Store)) });
 }
 
+// The `ops_*` callbacks below are the table KVM calls (patches/0002).
+//
+// # Safety
+//
+// KVM calls them only with the cookie `ops_vm_init` returned for a live VM
+// (destroyed once, by `ops_vm_destroy`), a live `kvm`, and, for `prepare`,
+// `commit` and `range_has`, with `kvm->slots_lock` held.
 unsafe extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
     memattr_core::supported_attrs(has_private_mem, RWX_ENFORCED)
 }

@@ -1,11 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Stress: vCPUs write to memory while host threads protect, convert and
- * relax random overlapping ranges and another thread deletes and re-creates
- * a memslot the guest also reads.  Checked throughout: while a page's
- * attributes deny writes (NW, NR, or PRIVATE without guest_memfd), its
- * contents do not change; at the end the GET walk equals the model of every
- * accepted SET.  Bounded in time (DURATION_S) and reports its counts.
+ * Stress: vCPUs write and read memory while host threads protect, convert
+ * and relax random overlapping ranges and another thread deletes and
+ * re-creates a memslot the guest also reads.  Checked throughout:
+ *
+ * - while a page's attributes deny writes (NW, NR, or PRIVATE), its shared
+ *   contents do not change;
+ * - while a page is NR, the guest never reads it: the host plants a poison
+ *   value in the page after the SET that made it NR returns and removes it
+ *   before the SET that relaxes it, and the guest asserts it never sees it;
+ * - every vCPU exit is one the test expects (a denied access inside the
+ *   protected range, an MMIO read of the missing slot, the final ucall);
+ *   anything else is printed with the registers and fails;
+ * - at the end the GET walk equals the model of every accepted SET.
+ *
+ * Variants: -t backs the protected slot with 2 MiB-aligned transparent huge
+ * pages and also protects and relaxes whole 2 MiB ranges (splits and
+ * re-merges); -g backs it with guest_memfd, so PRIVATE really converts;
+ * -D uses a default VM (no PRIVATE; what shadow paging can run).  The seed
+ * (-s) is printed and replays the same sequence of SETs per thread.  A
+ * watchdog prints what every thread was doing if the run overstays.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,53 +33,90 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define NR	KVM_MEMORY_ATTRIBUTE_NR
 #define NW	KVM_MEMORY_ATTRIBUTE_NW
 #define NX	KVM_MEMORY_ATTRIBUTE_NX
 #define PRIV	KVM_MEMORY_ATTRIBUTE_PRIVATE
 #define SZ_4K	4096ULL
+#define HPAGE_PAGES 512
 
-#define A_GPA		0xc0000000ULL
+#define A_GPA		0xc0000000ULL	/* 2 MiB aligned */
 #define A_SLOT		10
-#define A_PAGES		512
+#define A_MAX_PAGES	1024
 #define B_GPA		0xd0000000ULL
 #define B_SLOT		11
 #define B_PAGES		16
-#define NR_VCPUS	2
-#define DURATION_S	15
+#define MAX_VCPUS	4
+#define POISON_WORD	256		/* guest reads it; vCPU ids write words 0..3 */
+#define POISON		0xdeadbeefbadc0ffeULL
+#define NR_PROTECTORS	2
 
-static uint64_t stop;
+/* Shared with the guest. */
+static uint64_t stop, guest_pages, guest_read_b;
 
 static void guest_code(uint64_t id)
 {
 	volatile uint64_t *a = (volatile uint64_t *)A_GPA;
 	volatile uint64_t *b = (volatile uint64_t *)B_GPA;
-	uint64_t n = 0, i;
+	uint64_t n = 0, i, v;
 
 	while (!READ_ONCE(stop)) {
-		for (i = 0; i < A_PAGES; i++)
+		for (i = 0; i < guest_pages; i++) {
 			a[i * 512 + id] = ++n;
-		for (i = 0; i < B_PAGES; i++)
+			v = a[i * 512 + POISON_WORD];
+			__GUEST_ASSERT(v != POISON, "vCPU %lu read page %lu while it was NR", id, i);
+		}
+		for (i = 0; guest_read_b && i < B_PAGES; i++)
 			(void)b[i * 512];
 	}
 	GUEST_DONE();
 }
 
-static struct kvm_vm *vm;
-static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
-static uint64_t model[A_PAGES], gen[A_PAGES];
-static volatile bool done;
-static unsigned long sets, checks, denied_exits[NR_VCPUS], mmio_exits[NR_VCPUS], slot_cycles;
+static struct {
+	unsigned int seed;
+	int duration;
+	int nvcpus;
+	bool thp, gmem, default_vm, no_slot_thread;
+} opt = { .duration = 15, .nvcpus = 2 };
 
+static struct kvm_vm *vm;
+static uint64_t a_pages;
+static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t model[A_MAX_PAGES], gen[A_MAX_PAGES];
+static volatile bool done, finished;
+static unsigned long sets, checks, slot_cycles, protector_rounds[NR_PROTECTORS];
+
+/* What each vCPU thread did last, for the watchdog. */
+static struct vcpu_stat {
+	volatile unsigned long runs, denied, private_mismatch, mmio;
+	volatile unsigned int last_exit;
+	volatile int in_run;
+	volatile uint64_t last_gpa, last_flags;
+} vstat[MAX_VCPUS];
+
+static uint64_t *page_hva(uint64_t p)
+{
+	return addr_gpa2hva(vm, A_GPA + p * SZ_4K);
+}
+
+/*
+ * The SET, with the model and the NR poison kept in step: the poison leaves
+ * a page before the SET that makes it readable, and enters it only after
+ * the SET that makes it NR has returned.
+ */
 static void set_locked(uint64_t first, uint64_t n, uint64_t attrs)
 {
-	struct kvm_memory_attributes a = {
-		.address = A_GPA + first * SZ_4K, .size = n * SZ_4K, .attributes = attrs,
-	};
+	uint64_t p;
 
-	vm_ioctl(vm, KVM_SET_MEMORY_ATTRIBUTES, &a);
-	for (uint64_t p = first; p < first + n; p++) {
+	for (p = first; p < first + n; p++)
+		if ((model[p] & NR) && !(attrs & NR))
+			WRITE_ONCE(page_hva(p)[POISON_WORD], 0);
+	memattr_set(vm, A_GPA + first * SZ_4K, n * SZ_4K, attrs);
+	for (p = first; p < first + n; p++) {
+		if (attrs & NR)
+			WRITE_ONCE(page_hva(p)[POISON_WORD], POISON);
 		model[p] = attrs;
 		gen[p]++;
 	}
@@ -77,53 +128,114 @@ static bool write_denied(uint64_t attrs)
 	return attrs & (NW | NR | PRIV);
 }
 
+static bool expected_fault(struct kvm_run *run)
+{
+	uint64_t gpa = run->memory_fault.gpa, flags = run->memory_fault.flags;
+
+	if (gpa < A_GPA || gpa >= A_GPA + a_pages * SZ_4K || run->memory_fault.size != SZ_4K)
+		return false;
+	return flags == KVM_MEMORY_EXIT_FLAG_READ || flags == KVM_MEMORY_EXIT_FLAG_WRITE ||
+	       flags == KVM_MEMORY_EXIT_FLAG_PRIVATE;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct kvm_vcpu *vcpu = arg;
+	struct vcpu_stat *st = &vstat[vcpu->id];
+	struct kvm_run *run = vcpu->run;
 	struct ucall uc;
-	int id = vcpu->id;
 
 	for (;;) {
-		int r = _vcpu_run(vcpu);
+		int r, err;
 
+		st->in_run = 1;
+		r = _vcpu_run(vcpu);
+		err = errno;
+		st->in_run = 0;
+		st->runs++;
+		st->last_exit = run->exit_reason;
 		if (r) {
-			TEST_ASSERT(errno == EFAULT && vcpu->run->exit_reason == KVM_EXIT_MEMORY_FAULT,
-				    "vCPU %d: KVM_RUN %d errno %d exit %u", id, r, errno,
-				    vcpu->run->exit_reason);
-			denied_exits[id]++;
-			usleep(50);	/* wait for the attributes to be relaxed */
+			if (err != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT ||
+			    !expected_fault(run)) {
+				memattr_report_exit(vcpu, r, err, "unexpected KVM_RUN failure");
+				TEST_FAIL("vCPU %u: unexpected KVM_RUN failure", vcpu->id);
+			}
+			st->last_gpa = run->memory_fault.gpa;
+			st->last_flags = run->memory_fault.flags;
+			/*
+			 * With guest_memfd a PRIVATE exit is the private/shared
+			 * mismatch a SET racing the fault can cause (upstream
+			 * behaviour); count it apart from the denials.
+			 */
+			if (opt.gmem && run->memory_fault.flags == KVM_MEMORY_EXIT_FLAG_PRIVATE)
+				st->private_mismatch++;
+			else
+				st->denied++;
+			usleep(50);	/* let the attributes be relaxed */
 			continue;
 		}
-		if (vcpu->run->exit_reason == KVM_EXIT_MMIO) {
+		if (run->exit_reason == KVM_EXIT_MMIO && !opt.no_slot_thread &&
+		    run->mmio.phys_addr >= B_GPA &&
+		    run->mmio.phys_addr < B_GPA + B_PAGES * SZ_4K && !run->mmio.is_write) {
 			/* Slot B is gone for a moment: reads return zeros. */
-			mmio_exits[id]++;
+			memset(run->mmio.data, 0, sizeof(run->mmio.data));
+			st->mmio++;
 			continue;
 		}
-		TEST_ASSERT(get_ucall(vcpu, &uc) == UCALL_DONE, "vCPU %d: unexpected ucall", id);
-		return NULL;
+		if (run->exit_reason == KVM_EXIT_IO) {
+			switch (get_ucall(vcpu, &uc)) {
+			case UCALL_DONE:
+				return NULL;
+			case UCALL_ABORT:
+				memattr_report_exit(vcpu, r, 0, "guest assertion");
+				REPORT_GUEST_ASSERT(uc);
+				break;
+			default:
+				break;
+			}
+		}
+		memattr_report_exit(vcpu, r, 0, "unexpected exit");
+		TEST_FAIL("vCPU %u: unexpected exit %u (%s)", vcpu->id, run->exit_reason,
+			  exit_reason_str(run->exit_reason));
 	}
+}
+
+/* A random range: mostly small, sometimes a whole aligned huge page. */
+static void pick_range(unsigned int *seed, uint64_t *first, uint64_t *n)
+{
+	if (opt.thp && rand_r(seed) % 4 == 0) {
+		*first = (rand_r(seed) % (a_pages / HPAGE_PAGES)) * HPAGE_PAGES;
+		*n = HPAGE_PAGES;
+		return;
+	}
+	*first = rand_r(seed) % a_pages;
+	*n = 1 + rand_r(seed) % 64;
+	if (*first + *n > a_pages)
+		*n = a_pages - *first;
 }
 
 static void *protector(void *arg)
 {
-	unsigned int seed = (uintptr_t)arg;
-	static const uint64_t deny[] = { NW, NW | NX, NR | NW | NX, PRIV };
-	uint64_t snap[64][NR_VCPUS], snap_gen[64];
+	uintptr_t id = (uintptr_t)arg;
+	unsigned int seed = opt.seed * NR_PROTECTORS + id;
+	static const uint64_t deny_priv[] = { NW, NW | NX, NR | NW | NX, PRIV };
+	static const uint64_t deny_default[] = { NW, NW | NX, NR | NW | NX };
+	const uint64_t *deny = opt.default_vm ? deny_default : deny_priv;
+	unsigned int ndeny = opt.default_vm ? 3 : 4;
+	static __thread uint64_t snap[A_MAX_PAGES][MAX_VCPUS], snap_gen[A_MAX_PAGES];
 
 	while (!done) {
-		uint64_t first = rand_r(&seed) % A_PAGES;
-		uint64_t n = 1 + rand_r(&seed) % 64, p, v;
-		uint64_t attrs = deny[rand_r(&seed) % 4];
+		uint64_t first, n, p, v, attrs;
 
-		if (first + n > A_PAGES)
-			n = A_PAGES - first;
+		pick_range(&seed, &first, &n);
+		attrs = deny[rand_r(&seed) % ndeny];
 		pthread_mutex_lock(&model_lock);
 		set_locked(first, n, attrs);
 		/* The SET has returned: no vCPU may write these pages any more. */
 		for (p = 0; p < n; p++) {
-			uint64_t *hva = addr_gpa2hva(vm, A_GPA + (first + p) * SZ_4K);
+			uint64_t *hva = page_hva(first + p);
 
-			for (v = 0; v < NR_VCPUS; v++)
+			for (v = 0; v < opt.nvcpus; v++)
 				snap[p][v] = READ_ONCE(hva[v]);
 			snap_gen[p] = gen[first + p];
 		}
@@ -133,20 +245,21 @@ static void *protector(void *arg)
 
 		pthread_mutex_lock(&model_lock);
 		for (p = 0; p < n; p++) {
-			uint64_t *hva = addr_gpa2hva(vm, A_GPA + (first + p) * SZ_4K);
+			uint64_t *hva = page_hva(first + p);
 
 			/* Still as this thread left it: the contents must not have moved. */
 			if (gen[first + p] != snap_gen[p] || !write_denied(model[first + p]))
 				continue;
-			for (v = 0; v < NR_VCPUS; v++)
+			for (v = 0; v < opt.nvcpus; v++)
 				TEST_ASSERT(READ_ONCE(hva[v]) == snap[p][v],
-					    "page %lu (attrs %#lx): vCPU %lu wrote after the SET denied it",
-					    first + p, model[first + p], v);
+					    "page %lu (attrs %#lx): vCPU %lu wrote after the SET denied it (seed %u)",
+					    first + p, model[first + p], v, opt.seed);
 			checks++;
 		}
 		/* Relax, sometimes only to NX (writes allowed again). */
 		set_locked(first, n, rand_r(&seed) % 3 ? 0 : NX);
 		pthread_mutex_unlock(&model_lock);
+		protector_rounds[id]++;
 	}
 	return NULL;
 }
@@ -163,58 +276,143 @@ static void *slot_thread(void *arg)
 	return NULL;
 }
 
+/* Prints what every thread was doing, then fails, if the run overstays. */
+static void *watchdog(void *arg)
+{
+	int limit = opt.duration + 60, i;
+
+	for (i = 0; i < limit * 10 && !finished; i++)
+		usleep(100 * 1000);
+	if (finished)
+		return NULL;
+	fprintf(stderr, "watchdog: still running %ds after the start (seed %u); done=%d\n",
+		limit, opt.seed, done);
+	for (i = 0; i < opt.nvcpus; i++)
+		fprintf(stderr, "  vCPU %d: %s KVM_RUN, %lu runs, last exit %u (%s), %lu denied, "
+			"%lu private mismatches, %lu MMIO, last fault gpa %#lx flags %#lx\n",
+			i, vstat[i].in_run ? "in" : "out of", vstat[i].runs, vstat[i].last_exit,
+			exit_reason_str(vstat[i].last_exit), vstat[i].denied,
+			vstat[i].private_mismatch, vstat[i].mmio, vstat[i].last_gpa,
+			vstat[i].last_flags);
+	for (i = 0; i < NR_PROTECTORS; i++)
+		fprintf(stderr, "  protector %d: %lu rounds\n", i, protector_rounds[i]);
+	fprintf(stderr, "  %lu SETs, %lu checks, %lu memslot cycles\n", sets, checks, slot_cycles);
+	TEST_FAIL("timed out (seed %u)", opt.seed);
+	return NULL;
+}
+
+static void usage(const char *name)
+{
+	printf("usage: %s [-s seed] [-d seconds] [-v vcpus (1-%d)] [-t] [-g] [-D] [-M]\n"
+	       "  -t  THP-backed, 2 MiB-aligned protected slot; whole-huge-page SETs too\n"
+	       "  -g  guest_memfd-backed protected slot: PRIVATE converts for real\n"
+	       "  -D  default VM (no PRIVATE), e.g. for shadow paging\n"
+	       "  -M  no memslot delete/re-create thread\n", name, MAX_VCPUS);
+	exit(KSFT_FAIL);
+}
+
 int main(int argc, char *argv[])
 {
-	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
-	struct kvm_vcpu *vcpus[NR_VCPUS];
-	pthread_t vt[NR_VCPUS], pt[2], st;
+	struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
+	struct kvm_vcpu *vcpus[MAX_VCPUS];
+	pthread_t vt[MAX_VCPUS], pt[NR_PROTECTORS], st, wd;
+	enum vm_mem_backing_src_type src = VM_MEM_SRC_ANONYMOUS;
 	struct kvm_memory_attributes a;
-	uint64_t gpa, end = A_GPA + A_PAGES * SZ_4K;
-	int i;
+	uint64_t gpa, end;
+	unsigned long denied = 0, mismatch = 0, mmio = 0;
+	int i, c;
 
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
-	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
+	opt.seed = time(NULL) ^ getpid();
+	while ((c = getopt(argc, argv, "s:d:v:tgDMh")) != -1) {
+		switch (c) {
+		case 's': opt.seed = strtoul(optarg, NULL, 0); break;
+		case 'd': opt.duration = atoi(optarg); break;
+		case 'v': opt.nvcpus = atoi(optarg); break;
+		case 't': opt.thp = true; break;
+		case 'g': opt.gmem = true; break;
+		case 'D': opt.default_vm = true; break;
+		case 'M': opt.no_slot_thread = true; break;
+		default: usage(argv[0]);
+		}
+	}
+	if (opt.nvcpus < 1 || opt.nvcpus > MAX_VCPUS || opt.duration < 1 ||
+	    (opt.gmem && opt.default_vm) || (opt.gmem && opt.thp))
+		usage(argv[0]);
+	printf("seed %u (replay: %s -s %u -d %d -v %d%s%s%s%s)\n", opt.seed, argv[0], opt.seed,
+	       opt.duration, opt.nvcpus, opt.thp ? " -t" : "", opt.gmem ? " -g" : "",
+	       opt.default_vm ? " -D" : "", opt.no_slot_thread ? " -M" : "");
 
-	vm = __vm_create_with_vcpus(shape, NR_VCPUS, A_PAGES + B_PAGES, guest_code, vcpus);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, A_GPA, A_SLOT, A_PAGES, 0);
+	if (opt.default_vm) {
+		shape.type = VM_TYPE_DEFAULT;
+	} else {
+		TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));
+	}
+	if (opt.gmem)
+		TEST_REQUIRE(kvm_has_cap(KVM_CAP_GUEST_MEMFD));
+	if (opt.thp) {
+		TEST_REQUIRE(get_trans_hugepagesz() == 2 * 1024 * 1024);
+		src = VM_MEM_SRC_ANONYMOUS_THP;
+	}
+	a_pages = opt.thp ? A_MAX_PAGES : 512;
+
+	vm = __vm_create_with_vcpus(shape, opt.nvcpus, a_pages + B_PAGES, guest_code, vcpus);
+	TEST_REQUIRE(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES) & NW);
+	vm_mem_add(vm, src, A_GPA, A_SLOT, a_pages, opt.gmem ? KVM_MEM_GUEST_MEMFD : 0, -1, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, B_GPA, B_SLOT, B_PAGES, 0);
-	virt_map(vm, A_GPA, A_GPA, A_PAGES);
+	virt_map(vm, A_GPA, A_GPA, a_pages);
 	virt_map(vm, B_GPA, B_GPA, B_PAGES);
-	for (i = 0; i < NR_VCPUS; i++) {
+	guest_pages = a_pages;
+	guest_read_b = !opt.no_slot_thread;
+	sync_global_to_guest(vm, guest_pages);
+	sync_global_to_guest(vm, guest_read_b);
+
+	pthread_create(&wd, NULL, watchdog, NULL);
+	for (i = 0; i < opt.nvcpus; i++) {
 		vcpu_args_set(vcpus[i], 1, i);
 		pthread_create(&vt[i], NULL, vcpu_thread, vcpus[i]);
 	}
-	for (i = 0; i < 2; i++)
-		pthread_create(&pt[i], NULL, protector, (void *)(uintptr_t)(i + 1));
-	pthread_create(&st, NULL, slot_thread, NULL);
+	for (i = 0; i < NR_PROTECTORS; i++)
+		pthread_create(&pt[i], NULL, protector, (void *)(uintptr_t)i);
+	if (!opt.no_slot_thread)
+		pthread_create(&st, NULL, slot_thread, NULL);
 
-	sleep(DURATION_S);
+	sleep(opt.duration);
 	done = true;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < NR_PROTECTORS; i++)
 		pthread_join(pt[i], NULL);
-	pthread_join(st, NULL);
+	if (!opt.no_slot_thread)
+		pthread_join(st, NULL);
 
 	/* Nothing lost or reordered: the map is exactly the model. */
+	end = A_GPA + a_pages * SZ_4K;
 	for (gpa = A_GPA; gpa < end; gpa += a.size) {
 		a = (struct kvm_memory_attributes){ .address = gpa, .size = end - gpa };
 		vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, &a);
 		for (uint64_t p = (gpa - A_GPA) / SZ_4K; p < (gpa + a.size - A_GPA) / SZ_4K; p++)
-			TEST_ASSERT(model[p] == a.attributes, "page %lu: GET %#llx, model %#lx",
-				    p, a.attributes, model[p]);
+			TEST_ASSERT(model[p] == a.attributes, "page %lu: GET %#llx, model %#lx (seed %u)",
+				    p, a.attributes, model[p], opt.seed);
 	}
 
 	/* Let the vCPUs finish. */
 	pthread_mutex_lock(&model_lock);
-	set_locked(0, A_PAGES, 0);
+	set_locked(0, a_pages, 0);
 	pthread_mutex_unlock(&model_lock);
 	*(uint64_t *)addr_gva2hva(vm, (uint64_t)&stop) = 1;
-	for (i = 0; i < NR_VCPUS; i++)
+	for (i = 0; i < opt.nvcpus; i++) {
 		pthread_join(vt[i], NULL);
+		denied += vstat[i].denied;
+		mismatch += vstat[i].private_mismatch;
+		mmio += vstat[i].mmio;
+	}
+	finished = true;
+	pthread_join(wd, NULL);
 
-	pr_info("stress %ds: %lu SETs, %lu denied-page checks, %lu+%lu denied exits, "
-		"%lu+%lu MMIO exits, %lu memslot delete/re-create cycles; map equals model\n",
-		DURATION_S, sets, checks, denied_exits[0], denied_exits[1], mmio_exits[0],
-		mmio_exits[1], slot_cycles);
+	pr_info("stress %ds seed %u, %d vCPUs%s%s%s: %lu SETs, %lu denied-page checks, "
+		"%lu denied exits, %lu private mismatches, %lu MMIO exits, "
+		"%lu memslot cycles; map equals model\n",
+		opt.duration, opt.seed, opt.nvcpus, opt.thp ? ", THP" : "",
+		opt.gmem ? ", guest_memfd" : "", opt.default_vm ? ", default VM" : "",
+		sets, checks, denied, mismatch, mmio, slot_cycles);
 	kvm_vm_free(vm);
 	return 0;
 }

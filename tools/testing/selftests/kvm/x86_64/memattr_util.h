@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 
 #include "kvm_util.h"
+#include "processor.h"
 #include "test_util.h"
 
 /* The library's vm_set_memory_attributes() only knows PRIVATE. */
@@ -103,6 +104,44 @@ static inline long long memattr_xa_node_bytes(void)
 	fclose(f);
 	TEST_FAIL("no radix_tree_node in /proc/slabinfo");
 	return 0;
+}
+
+/*
+ * Print everything known about the vCPU's last exit: the KVM_RUN return and
+ * errno, the exit reason, the memory-fault data, and for exits that end the
+ * guest (SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY) or are otherwise unexpected the
+ * registers and segment state, so that the next failure explains itself.
+ */
+static inline void memattr_report_exit(struct kvm_vcpu *vcpu, int r, int err,
+				       const char *why)
+{
+	struct kvm_run *run = vcpu->run;
+
+	fprintf(stderr, "vCPU %u: %s: KVM_RUN returned %d (errno %d), exit_reason %u (%s)\n",
+		vcpu->id, why, r, err, run->exit_reason, exit_reason_str(run->exit_reason));
+	fprintf(stderr, "  last memory_fault: flags %#llx gpa %#llx size %#llx\n",
+		run->memory_fault.flags, run->memory_fault.gpa, run->memory_fault.size);
+	switch (run->exit_reason) {
+	case KVM_EXIT_INTERNAL_ERROR:
+		fprintf(stderr, "  internal.suberror %u, ndata %u\n",
+			run->internal.suberror, run->internal.ndata);
+		for (unsigned int i = 0; i < run->internal.ndata && i < 16; i++)
+			fprintf(stderr, "  internal.data[%u] %#llx\n", i, run->internal.data[i]);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		fprintf(stderr, "  fail_entry.hardware_entry_failure_reason %#llx cpu %u\n",
+			run->fail_entry.hardware_entry_failure_reason, run->fail_entry.cpu);
+		break;
+	case KVM_EXIT_MMIO:
+		fprintf(stderr, "  mmio: gpa %#llx len %u write %u\n",
+			run->mmio.phys_addr, run->mmio.len, run->mmio.is_write);
+		break;
+	case KVM_EXIT_IO:
+		fprintf(stderr, "  io: port %#x size %u dir %u\n",
+			run->io.port, run->io.size, run->io.direction);
+		break;
+	}
+	vcpu_dump(stderr, vcpu, 2);
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

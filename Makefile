@@ -4,7 +4,7 @@
 
 SCRIPTS := scripts
 
-.PHONY: all deps kernel module selftests vmm initramfs run check check-debug bench clean distclean
+.PHONY: all deps kernel module selftests vmm initramfs run check check-debug soak bench clean distclean
 
 all: module selftests
 
@@ -37,6 +37,10 @@ check: deps
 # The same in-guest suite on a KASAN kernel (not in CI: a long build).
 check-debug: deps
 	@$(SCRIPTS)/check-debug.sh
+
+# memattr_stress_test many times per boot, on NPT and shadow paging (SOAK_N, SOAK_SECS, SOAK_SEED).
+soak: initramfs
+	@$(SCRIPTS)/soak.sh
 
 bench: initramfs
 	@$(SCRIPTS)/bench.sh

@@ -17,7 +17,7 @@ RES=$BUILD/logs/$NAME.results
 log "booting the $FLAVOR kernel: plan '$PLAN'${EXTRA:+ ($EXTRA)}, log in $LOG, limit ${LIMIT}s"
 start=$(date +%s)
 set +e
-timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 \
+timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 ${QEMU_EXTRA:-} \
 	-kernel "$BZIMAGE" -initrd "$INITRAMFS" \
 	-append "console=ttyS0 panic=-1 loglevel=5 memattr.mode=$PLAN $EXTRA" \
 	-nographic -no-reboot < /dev/null 2>&1 | tr -d '\r' | tee "$LOG" |

@@ -169,6 +169,14 @@ impl XArray {
         loop {
             // SAFETY: valid state, lock or RCU held.
             let entry = unsafe { bindings::xas_load(xas.ptr()) };
+            // A reservation reads as "no entry". `xas_retry()` must not see it:
+            // it only resets the state for retry entries, so the next load
+            // would return the same zero entry forever (under the lock).
+            // SAFETY: returns the constant XA_ZERO_ENTRY.
+            if entry == unsafe { memattr_xa_zero_entry() } {
+                return None;
+            }
+            // A retry entry (a node freed under an RCU reader): walk again.
             // SAFETY: as above.
             if !unsafe { memattr_xas_retry(xas.ptr(), entry) } {
                 return xas.entry(entry);

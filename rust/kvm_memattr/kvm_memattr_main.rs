@@ -245,7 +245,15 @@ impl RangeStore for Writer<'_> {
         if self.0.xa.store(start, order, value, bindings::GFP_NOWAIT).is_err() {
             // SAFETY: plain WARN_ON_ONCE(1).
             unsafe { xa::memattr_warn() };
-            let _ = self.0.xa.store(start, order, value, bindings::GFP_ATOMIC);
+            if self.0.xa.store(start, order, value, bindings::GFP_ATOMIC).is_err() {
+                // The update is lost: the VM's attributes are no longer what
+                // userspace set. Upstream KVM_BUG_ON()s the VM in this case;
+                // a store without a VM (KUnit) only has the warning.
+                if !self.0.kvm.is_null() {
+                    // SAFETY: `kvm` is the live VM that owns this store.
+                    unsafe { bindings::kvm_memattr_bug(self.0.kvm) };
+                }
+            }
         }
     }
 }

@@ -46,3 +46,29 @@ kunit_results() {
 }
 
 UPSTREAM_TESTS="private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"
+
+# soak_variant MMU NAME ARGS...: memattr_stress_test $n times ($secs s each,
+# seeds from $seed) with ARGS; one result per variant, failures printed.
+soak_variant() {
+	mmu=$1; name=$2; shift 2
+	pass=0
+	failn=0
+	i=0
+	while [ $i -lt "$n" ]; do
+		s=$((seed + i))
+		if timeout $((secs + 120)) /tests/memattr_stress_test -s $s -d "$secs" "$@" > /tmp/out 2>&1 < /dev/null; then
+			pass=$((pass + 1))
+		else
+			failn=$((failn + 1))
+			echo "@@SOAK FAIL $mmu/$name seed $s (replay: memattr_stress_test -s $s -d $secs $*)"
+			head -100 /tmp/out | sed 's/^/    /'
+		fi
+		i=$((i + 1))
+	done
+	echo "@@SOAK $mmu/$name: $pass passed, $failn failed of $n"
+	if [ $failn = 0 ]; then
+		result PASS "soak/$name" "($n runs of ${secs}s)"
+	else
+		result FAIL "soak/$name" "($failn of $n runs failed)"
+	fi
+}

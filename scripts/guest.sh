@@ -20,7 +20,7 @@ set +e
 timeout --foreground -k 10 "$LIMIT" qemu-system-x86_64 -accel tcg -cpu max -m 4G -smp 2 ${QEMU_EXTRA:-} \
 	-kernel "$BZIMAGE" -initrd "$INITRAMFS" \
 	-append "console=ttyS0 panic=-1 loglevel=5 memattr.mode=$PLAN $EXTRA" \
-	-nographic -no-reboot < /dev/null 2>&1 | tr -d '\r' | tee "$LOG" |
+	-nographic -no-reboot < /dev/null 2>&1 | sed -u 's/\r//' | tee "$LOG" |
 	grep --line-buffered -av -e '^@@' -e '^\[ *[0-9]*\.[0-9]*\]' | sed -u 's/^/    | /'
 qemu_rc=${PIPESTATUS[0]}
 set -e

@@ -21,8 +21,10 @@
  * (-s) is printed and replays the same sequence of SETs per thread.  A
  * watchdog prints what every thread was doing if the run overstays.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,7 +80,9 @@ static struct {
 	unsigned int seed;
 	int duration;
 	int nvcpus;
-	bool thp, gmem, default_vm, no_slot_thread;
+	bool thp, gmem, default_vm, no_slot_thread, private_only;
+	uint64_t deny[8];
+	unsigned int ndeny;
 } opt = { .duration = 15, .nvcpus = 2 };
 
 static struct kvm_vm *vm;
@@ -89,12 +93,25 @@ static volatile bool done, finished;
 static unsigned long sets, checks, slot_cycles, protector_rounds[NR_PROTECTORS];
 
 /* What each vCPU thread did last, for the watchdog. */
+static pthread_t vcpu_threads[MAX_VCPUS];
+
 static struct vcpu_stat {
-	volatile unsigned long runs, denied, private_mismatch, mmio;
+	volatile unsigned long runs, denied, mmio;
 	volatile unsigned int last_exit;
 	volatile int in_run;
 	volatile uint64_t last_gpa, last_flags;
 } vstat[MAX_VCPUS];
+
+static bool write_denied(uint64_t attrs)
+{
+	return attrs & (NW | NR | PRIV);
+}
+
+/* Pages the guest cannot read: NR, and PRIVATE without guest_memfd. */
+static bool read_denied(uint64_t attrs)
+{
+	return (attrs & NR) || ((attrs & PRIV) && !opt.gmem);
+}
 
 static uint64_t *page_hva(uint64_t p)
 {
@@ -111,11 +128,11 @@ static void set_locked(uint64_t first, uint64_t n, uint64_t attrs)
 	uint64_t p;
 
 	for (p = first; p < first + n; p++)
-		if ((model[p] & NR) && !(attrs & NR))
+		if (read_denied(model[p]) && !read_denied(attrs))
 			WRITE_ONCE(page_hva(p)[POISON_WORD], 0);
 	memattr_set(vm, A_GPA + first * SZ_4K, n * SZ_4K, attrs);
 	for (p = first; p < first + n; p++) {
-		if (attrs & NR)
+		if (read_denied(attrs))
 			WRITE_ONCE(page_hva(p)[POISON_WORD], POISON);
 		model[p] = attrs;
 		gen[p]++;
@@ -123,10 +140,6 @@ static void set_locked(uint64_t first, uint64_t n, uint64_t attrs)
 	sets++;
 }
 
-static bool write_denied(uint64_t attrs)
-{
-	return attrs & (NW | NR | PRIV);
-}
 
 static bool expected_fault(struct kvm_run *run)
 {
@@ -134,8 +147,14 @@ static bool expected_fault(struct kvm_run *run)
 
 	if (gpa < A_GPA || gpa >= A_GPA + a_pages * SZ_4K || run->memory_fault.size != SZ_4K)
 		return false;
-	return flags == KVM_MEMORY_EXIT_FLAG_READ || flags == KVM_MEMORY_EXIT_FLAG_WRITE ||
-	       flags == KVM_MEMORY_EXIT_FLAG_PRIVATE;
+	if (flags == KVM_MEMORY_EXIT_FLAG_READ || flags == KVM_MEMORY_EXIT_FLAG_WRITE)
+		return true;
+	/*
+	 * PRIVATE on a slot without guest_memfd cannot be accessed: that exit
+	 * carries the PRIVATE flag.  With guest_memfd the access just goes to
+	 * private memory, and a default VM has no PRIVATE: no such exit.
+	 */
+	return flags == KVM_MEMORY_EXIT_FLAG_PRIVATE && !opt.gmem && !opt.default_vm;
 }
 
 static void *vcpu_thread(void *arg)
@@ -155,6 +174,11 @@ static void *vcpu_thread(void *arg)
 		st->runs++;
 		st->last_exit = run->exit_reason;
 		if (r) {
+			if (err == EINTR && finished) {
+				/* The watchdog kicked a vCPU that would not come back. */
+				memattr_report_exit(vcpu, r, err, "kicked out of KVM_RUN by the watchdog");
+				TEST_FAIL("vCPU %u: stuck in KVM_RUN", vcpu->id);
+			}
 			if (err != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT ||
 			    !expected_fault(run)) {
 				memattr_report_exit(vcpu, r, err, "unexpected KVM_RUN failure");
@@ -162,15 +186,7 @@ static void *vcpu_thread(void *arg)
 			}
 			st->last_gpa = run->memory_fault.gpa;
 			st->last_flags = run->memory_fault.flags;
-			/*
-			 * With guest_memfd a PRIVATE exit is the private/shared
-			 * mismatch a SET racing the fault can cause (upstream
-			 * behaviour); count it apart from the denials.
-			 */
-			if (opt.gmem && run->memory_fault.flags == KVM_MEMORY_EXIT_FLAG_PRIVATE)
-				st->private_mismatch++;
-			else
-				st->denied++;
+			st->denied++;
 			usleep(50);	/* let the attributes be relaxed */
 			continue;
 		}
@@ -220,8 +236,10 @@ static void *protector(void *arg)
 	unsigned int seed = opt.seed * NR_PROTECTORS + id;
 	static const uint64_t deny_priv[] = { NW, NW | NX, NR | NW | NX, PRIV };
 	static const uint64_t deny_default[] = { NW, NW | NX, NR | NW | NX };
-	const uint64_t *deny = opt.default_vm ? deny_default : deny_priv;
-	unsigned int ndeny = opt.default_vm ? 3 : 4;
+	static const uint64_t deny_private_only[] = { PRIV };
+	const uint64_t *deny = opt.ndeny ? opt.deny : opt.private_only ? deny_private_only :
+			       opt.default_vm ? deny_default : deny_priv;
+	unsigned int ndeny = opt.ndeny ? opt.ndeny : opt.private_only ? 1 : opt.default_vm ? 3 : 4;
 	static __thread uint64_t snap[A_MAX_PAGES][MAX_VCPUS], snap_gen[A_MAX_PAGES];
 
 	while (!done) {
@@ -257,7 +275,7 @@ static void *protector(void *arg)
 			checks++;
 		}
 		/* Relax, sometimes only to NX (writes allowed again). */
-		set_locked(first, n, rand_r(&seed) % 3 ? 0 : NX);
+		set_locked(first, n, rand_r(&seed) % 3 || opt.private_only ? 0 : NX);
 		pthread_mutex_unlock(&model_lock);
 		protector_rounds[id]++;
 	}
@@ -276,10 +294,51 @@ static void *slot_thread(void *arg)
 	return NULL;
 }
 
-/* Prints what every thread was doing, then fails, if the run overstays. */
+/* Reads the VM's aggregated vCPU statistics from debugfs into vals[]. */
+static int read_vm_stats(char names[][32], uint64_t *vals, int max)
+{
+	char dir[128], path[400];
+	struct dirent *d;
+	DIR *dp;
+	int n = 0;
+
+	snprintf(dir, sizeof(dir), "/sys/kernel/debug/kvm/%d-%d", getpid(), vm->fd);
+	dp = opendir(dir);
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp)) && n < max) {
+		unsigned long long v;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &v) == 1) {
+			snprintf(names[n], 32, "%.31s", d->d_name);
+			vals[n++] = v;
+		}
+		fclose(f);
+	}
+	closedir(dp);
+	return n;
+}
+
+static void kick(int sig)
+{
+}
+
+/*
+ * Prints what every thread was doing, then fails, if the run overstays:
+ * which KVM statistics still move (is a vCPU exiting, faulting, halted?),
+ * then kicks each vCPU still in KVM_RUN with a signal so that it prints its
+ * registers.
+ */
 static void *watchdog(void *arg)
 {
-	int limit = opt.duration + 60, i;
+	static char names[128][32];
+	static uint64_t before[128], after[128];
+	int limit = opt.duration + 60, i, n;
 
 	for (i = 0; i < limit * 10 && !finished; i++)
 		usleep(100 * 1000);
@@ -289,14 +348,26 @@ static void *watchdog(void *arg)
 		limit, opt.seed, done);
 	for (i = 0; i < opt.nvcpus; i++)
 		fprintf(stderr, "  vCPU %d: %s KVM_RUN, %lu runs, last exit %u (%s), %lu denied, "
-			"%lu private mismatches, %lu MMIO, last fault gpa %#lx flags %#lx\n",
+			"%lu MMIO, last fault gpa %#lx flags %#lx\n",
 			i, vstat[i].in_run ? "in" : "out of", vstat[i].runs, vstat[i].last_exit,
-			exit_reason_str(vstat[i].last_exit), vstat[i].denied,
-			vstat[i].private_mismatch, vstat[i].mmio, vstat[i].last_gpa,
-			vstat[i].last_flags);
+			exit_reason_str(vstat[i].last_exit), vstat[i].denied, vstat[i].mmio,
+			vstat[i].last_gpa, vstat[i].last_flags);
 	for (i = 0; i < NR_PROTECTORS; i++)
 		fprintf(stderr, "  protector %d: %lu rounds\n", i, protector_rounds[i]);
 	fprintf(stderr, "  %lu SETs, %lu checks, %lu memslot cycles\n", sets, checks, slot_cycles);
+	n = read_vm_stats(names, before, 128);
+	sleep(1);
+	read_vm_stats(names, after, n);
+	fprintf(stderr, "  VM statistics that moved in 1 s:");
+	for (i = 0; i < n; i++)
+		if (after[i] != before[i])
+			fprintf(stderr, " %s +%lu", names[i], after[i] - before[i]);
+	fprintf(stderr, "\n");
+	finished = true;
+	for (i = 0; i < opt.nvcpus; i++)
+		if (vstat[i].in_run)
+			pthread_kill(vcpu_threads[i], SIGUSR1);
+	sleep(10);
 	TEST_FAIL("timed out (seed %u)", opt.seed);
 	return NULL;
 }
@@ -307,7 +378,10 @@ static void usage(const char *name)
 	       "  -t  THP-backed, 2 MiB-aligned protected slot; whole-huge-page SETs too\n"
 	       "  -g  guest_memfd-backed protected slot: PRIVATE converts for real\n"
 	       "  -D  default VM (no PRIVATE), e.g. for shadow paging\n"
-	       "  -M  no memslot delete/re-create thread\n", name, MAX_VCPUS);
+	       "  -M  no memslot delete/re-create thread\n"
+	       "  -P  PRIVATE conversions only (runs on upstream's C store too)\n"
+	       "  -a  A,B,...  the attribute values to deny with (default: all kinds)\n",
+	       name, MAX_VCPUS);
 	exit(KSFT_FAIL);
 }
 
@@ -319,11 +393,11 @@ int main(int argc, char *argv[])
 	enum vm_mem_backing_src_type src = VM_MEM_SRC_ANONYMOUS;
 	struct kvm_memory_attributes a;
 	uint64_t gpa, end;
-	unsigned long denied = 0, mismatch = 0, mmio = 0;
+	unsigned long denied = 0, mmio = 0;
 	int i, c;
 
 	opt.seed = time(NULL) ^ getpid();
-	while ((c = getopt(argc, argv, "s:d:v:tgDMh")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:v:tgDMPa:h")) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoul(optarg, NULL, 0); break;
 		case 'd': opt.duration = atoi(optarg); break;
@@ -332,15 +406,26 @@ int main(int argc, char *argv[])
 		case 'g': opt.gmem = true; break;
 		case 'D': opt.default_vm = true; break;
 		case 'M': opt.no_slot_thread = true; break;
+		case 'P': opt.private_only = true; break;
+		case 'a': {
+			char *tok = strtok(strdup(optarg), ",");
+
+			for (; tok && opt.ndeny < 8; tok = strtok(NULL, ","))
+				opt.deny[opt.ndeny++] = strtoull(tok, NULL, 0);
+			break;
+		}
 		default: usage(argv[0]);
 		}
 	}
 	if (opt.nvcpus < 1 || opt.nvcpus > MAX_VCPUS || opt.duration < 1 ||
-	    (opt.gmem && opt.default_vm) || (opt.gmem && opt.thp))
+	    (opt.gmem && opt.default_vm) || (opt.gmem && opt.thp) ||
+	    (opt.private_only && opt.default_vm))
 		usage(argv[0]);
-	printf("seed %u (replay: %s -s %u -d %d -v %d%s%s%s%s)\n", opt.seed, argv[0], opt.seed,
-	       opt.duration, opt.nvcpus, opt.thp ? " -t" : "", opt.gmem ? " -g" : "",
-	       opt.default_vm ? " -D" : "", opt.no_slot_thread ? " -M" : "");
+	printf("seed %u (replay:", opt.seed);
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-s") && (i == 0 || strcmp(argv[i - 1], "-s")))
+			printf(" %s", argv[i]);
+	printf(" -s %u)\n", opt.seed);
 
 	if (opt.default_vm) {
 		shape.type = VM_TYPE_DEFAULT;
@@ -356,7 +441,7 @@ int main(int argc, char *argv[])
 	a_pages = opt.thp ? A_MAX_PAGES : 512;
 
 	vm = __vm_create_with_vcpus(shape, opt.nvcpus, a_pages + B_PAGES, guest_code, vcpus);
-	TEST_REQUIRE(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES) & NW);
+	TEST_REQUIRE(vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES) & (opt.private_only ? PRIV : NW));
 	vm_mem_add(vm, src, A_GPA, A_SLOT, a_pages, opt.gmem ? KVM_MEM_GUEST_MEMFD : 0, -1, 0);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, B_GPA, B_SLOT, B_PAGES, 0);
 	virt_map(vm, A_GPA, A_GPA, a_pages);
@@ -366,10 +451,12 @@ int main(int argc, char *argv[])
 	sync_global_to_guest(vm, guest_pages);
 	sync_global_to_guest(vm, guest_read_b);
 
+	signal(SIGUSR1, kick);
 	pthread_create(&wd, NULL, watchdog, NULL);
 	for (i = 0; i < opt.nvcpus; i++) {
 		vcpu_args_set(vcpus[i], 1, i);
 		pthread_create(&vt[i], NULL, vcpu_thread, vcpus[i]);
+		vcpu_threads[i] = vt[i];
 	}
 	for (i = 0; i < NR_PROTECTORS; i++)
 		pthread_create(&pt[i], NULL, protector, (void *)(uintptr_t)i);
@@ -401,18 +488,17 @@ int main(int argc, char *argv[])
 	for (i = 0; i < opt.nvcpus; i++) {
 		pthread_join(vt[i], NULL);
 		denied += vstat[i].denied;
-		mismatch += vstat[i].private_mismatch;
 		mmio += vstat[i].mmio;
 	}
 	finished = true;
 	pthread_join(wd, NULL);
 
 	pr_info("stress %ds seed %u, %d vCPUs%s%s%s: %lu SETs, %lu denied-page checks, "
-		"%lu denied exits, %lu private mismatches, %lu MMIO exits, "
+		"%lu denied exits, %lu MMIO exits, "
 		"%lu memslot cycles; map equals model\n",
 		opt.duration, opt.seed, opt.nvcpus, opt.thp ? ", THP" : "",
 		opt.gmem ? ", guest_memfd" : "", opt.default_vm ? ", default VM" : "",
-		sets, checks, denied, mismatch, mmio, slot_cycles);
+		sets, checks, denied, mmio, slot_cycles);
 	kvm_vm_free(vm);
 	return 0;
 }

@@ -142,6 +142,25 @@ static inline void memattr_report_exit(struct kvm_vcpu *vcpu, int r, int err,
 		break;
 	}
 	vcpu_dump(stderr, vcpu, 2);
+	{
+		struct kvm_vcpu_events ev;
+		struct kvm_regs regs;
+		uint8_t *code;
+
+		vcpu_events_get(vcpu, &ev);
+		fprintf(stderr, "  events: exception injected %u nr %u has_error %u error %#x pending %u "
+			"payload %#llx; interrupt injected %u nr %u; nmi injected %u pending %u\n",
+			ev.exception.injected, ev.exception.nr, ev.exception.has_error_code,
+			ev.exception.error_code, ev.exception.pending, ev.exception_payload,
+			ev.interrupt.injected, ev.interrupt.nr, ev.nmi.injected, ev.nmi.pending);
+		vcpu_regs_get(vcpu, &regs);
+		code = addr_gva2hva(vcpu->vm, regs.rip);
+		fprintf(stderr, "  code at rip %#llx (gpa %#lx):", regs.rip,
+			addr_gva2gpa(vcpu->vm, regs.rip));
+		for (int i = 0; i < 16; i++)
+			fprintf(stderr, " %02x", code[i]);
+		fprintf(stderr, "\n");
+	}
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

@@ -7,6 +7,7 @@ for t in $UPSTREAM_TESTS; do
 done
 run_test "memattr-c/memattr_uapi_test" 300 /tests/memattr_uapi_test -b upstream
 run_test "memattr-c/memattr_hostile_test" 300 /tests/memattr_hostile_test
+run_test "memattr-c/memattr_stress_test-private" 300 /tests/memattr_stress_test -P -d 10
 check_forced_emulation
 if load_module; then
 	kunit_results
@@ -23,7 +24,11 @@ if load_module; then
 	run_test "memattr-rust/memattr_protect_test" 300 /tests/memattr_protect_test
 	run_test "memattr-rust/memattr-vmm-demo" 300 /tests/memattr-vmm-demo
 	run_test "memattr-rust/memattr_hostile_test" 300 /tests/memattr_hostile_test
+	run_test "memattr-rust/memattr_getset_race_test" 300 /tests/memattr_getset_race_test 10
 	run_test "memattr-rust/memattr_stress_test" 300 /tests/memattr_stress_test
+	run_test "memattr-rust/memattr_stress_test-thp-4vcpu" 300 /tests/memattr_stress_test -v 4 -t -d 10
+	run_test "memattr-rust/memattr_stress_test-guest_memfd" 300 /tests/memattr_stress_test -g -M -d 10
+	run_test "memattr-rust/memattr_stress_test-default-vm" 300 /tests/memattr_stress_test -D -d 10
 	. /memattr/lifecycle.sh
 	lifecycle
 	run_test "memattr-rust/memattr_failslab_test" 300 /tests/memattr_failslab_test

@@ -27,5 +27,8 @@ if load_module; then
 		[ -z "$only" ] || [ "$only" = "$name" ] || continue
 		soak_variant "$mmu" "$name" $args
 	done < /tmp/variants
+	if [ -z "$only" ]; then
+		run_test "soak/memattr_getset_race_test-60s" 200 /tests/memattr_getset_race_test 60 "$seed"
+	fi
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

@@ -25,8 +25,8 @@ for step in kernel module selftests vmm initramfs; do
 	fi
 done
 if [ $build_ok = 1 ]; then
-	# First boot: nested paging (NPT).
-	"$ROOT/scripts/guest.sh" check check-npt "kvm.force_emulation_prefix=1 kunit.filter_glob=kvm_memattr_store" || true
+	# First boot: nested paging (NPT), with the NX huge-page mitigation forced on.
+	"$ROOT/scripts/guest.sh" check check-npt "kvm.force_emulation_prefix=1 kvm.nx_huge_pages=force kunit.filter_glob=kvm_memattr_store" || true
 	cat "$BUILD/logs/check-npt.results" >> "$ALL"
 	# Second boot: shadow paging, for the shadow MMU's SPTE paths.
 	"$ROOT/scripts/guest.sh" shadow check-shadow "kvm_amd.npt=0 kvm.force_emulation_prefix=1 kunit.filter_glob=none" || true

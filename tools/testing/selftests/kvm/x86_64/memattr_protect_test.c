@@ -274,6 +274,40 @@ static void test_hugepage(void)
 	pr_info("huge pages split around a protected page: ok\n");
 }
 
+/*
+ * A uniformly NX 2 MiB range mapped huge, then split by enabling dirty
+ * logging (eager split): the 4K children must stay non-executable.  With
+ * the NX huge-page mitigation on (kvm.nx_huge_pages=force), the split used
+ * to make every child executable, so a fetch ran without an exit.
+ */
+static void test_nx_split(void)
+{
+	struct vmx v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS_THP, 0);
+	char nx_huge[8] = "?";
+	uint64_t p;
+	FILE *f;
+
+	for (p = 0; p < 512; p++)
+		memcpy(hva(&v, PAGE(p)), code, sizeof(code));
+	memattr_set(v.vm, PAGE(0), 512 * SZ_4K, NX);
+	/* Reads map the uniform range with one huge, non-executable SPTE. */
+	for (p = 0; p < 512; p += 64)
+		EXPECT_ALLOWED(&v, OP_READ, PAGE(p), 0, NULL);
+	/* Dirty logging splits huge mappings eagerly. */
+	vm_mem_region_set_flags(v.vm, DATA_SLOT, KVM_MEM_LOG_DIRTY_PAGES);
+	EXPECT_DENIED(&v, OP_EXEC, PAGE(200), 0, F_EXEC);
+	relax_and_retry(&v, PAGE(200), 0, NULL);
+	EXPECT_DENIED(&v, OP_EXEC, PAGE(201), 0, F_EXEC);
+	relax_and_retry(&v, PAGE(201), 0, NULL);
+	f = fopen("/sys/module/kvm/parameters/nx_huge_pages", "r");
+	if (f) {
+		TEST_ASSERT(fscanf(f, "%7s", nx_huge) == 1, "nx_huge_pages");
+		fclose(f);
+	}
+	kvm_vm_free(v.vm);
+	pr_info("NX kept when a huge page is split (kvm.nx_huge_pages=%s): ok\n", nx_huge);
+}
+
 static void test_pre_fault(void)
 {
 	struct vmx v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS, 0);
@@ -395,6 +429,7 @@ int main(int argc, char *argv[])
 	test_memslot_recreate();
 	test_dirty_log();
 	test_hugepage();
+	test_nx_split();
 	test_pre_fault();
 	test_race();
 	test_emulated();

@@ -7,6 +7,8 @@
 #include <linux/rcupdate.h>
 #include <linux/xarray.h>
 
+#include "helpers.h"
+
 void memattr_xas_init(struct xa_state *xas, struct xarray *xa,
 		      unsigned long index, unsigned int order)
 {

@@ -328,8 +328,15 @@ static void test_pre_fault(void)
 
 	memattr_set(v.vm, PAGE(21), SZ_4K, NR | NW | NX);
 	range = (struct kvm_pre_fault_memory){ .gpa = PAGE(21), .size = SZ_4K };
+	/* A denied prefetch is no exit: it must leave kvm_run alone. */
+	v.vcpu->run->memory_fault.flags = 0x5a;
+	v.vcpu->run->memory_fault.gpa = 0x5a5a000;
 	r = __vcpu_ioctl(v.vcpu, KVM_PRE_FAULT_MEMORY, &range);
 	TEST_ASSERT(r == -1 && errno == EFAULT, "pre-fault of an NR page: %d errno %d", r, errno);
+	TEST_ASSERT(v.vcpu->run->memory_fault.flags == 0x5a &&
+		    v.vcpu->run->memory_fault.gpa == 0x5a5a000,
+		    "a denied pre-fault wrote memory-fault data: flags %#llx gpa %#llx",
+		    v.vcpu->run->memory_fault.flags, v.vcpu->run->memory_fault.gpa);
 	EXPECT_DENIED(&v, OP_READ, PAGE(21), 0, F_READ);
 	relax_and_retry(&v, PAGE(21), 0, NULL);
 	kvm_vm_free(v.vm);

@@ -152,7 +152,7 @@ static void *vcpu_thread(void *arg)
 	struct ucall uc;
 
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_DONE);
+	memattr_expect_ucall(vcpu, UCALL_DONE, &uc);
 	return NULL;
 }
 
@@ -170,7 +170,7 @@ static void bench_round_trips(void)
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RT_GPA, RT_SLOT, RT_PAGES, 0);
 	virt_map(vm, RT_GPA, RT_GPA, RT_PAGES);
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	pthread_create(&thread, NULL, vcpu_thread, vcpu);
 
 	t0 = now_ns();
@@ -235,7 +235,7 @@ static double touch(struct kvm_vm *vm, struct kvm_vcpu *vcpu, bool write)
 	sync_global_to_guest(vm, map_write);
 	t0 = now_ns();
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	return now_ns() - t0;
 }
 

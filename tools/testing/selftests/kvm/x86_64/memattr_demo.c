@@ -93,7 +93,7 @@ int main(void)
 	show_backend(vm);
 
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	say("guest read gpa %#llx: ok (page is shared)\n", DEMO_GPA);
 
 	vm_set_memory_attributes(vm, DEMO_GPA, SZ_4K, KVM_MEMORY_ATTRIBUTE_PRIVATE);
@@ -111,7 +111,7 @@ int main(void)
 	vm_set_memory_attributes(vm, DEMO_GPA, SZ_4K, 0);
 	say("VMM: converted the page back to shared and re-entered\n");
 	vcpu_run(vcpu);
-	TEST_ASSERT_EQ(get_ucall(vcpu, &uc), UCALL_SYNC);
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	say("guest retried its access: ok\n");
 
 	vm_set_memory_attributes(vm, 1ULL << 30, 1ULL << 40, KVM_MEMORY_ATTRIBUTE_PRIVATE);

@@ -102,6 +102,8 @@ static uint64_t resume(struct vmx *v, uint64_t gpa, uint64_t *out)
 	struct ucall uc;
 	int r = _vcpu_run(v->vcpu);
 
+	if (r && (errno != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT))
+		memattr_report_exit(v->vcpu, r, errno, "unexpected KVM_RUN failure");
 	if (r) {
 		TEST_ASSERT(r == -1 && errno == EFAULT,
 			    "KVM_RUN: expected -1/EFAULT for a denied access, got %d/%d", r, errno);
@@ -114,7 +116,7 @@ static uint64_t resume(struct vmx *v, uint64_t gpa, uint64_t *out)
 			    (unsigned long)(gpa & ~(SZ_4K - 1)));
 		return run->memory_fault.flags;
 	}
-	TEST_ASSERT(get_ucall(v->vcpu, &uc) == UCALL_SYNC, "unexpected ucall");
+	memattr_expect_ucall(v->vcpu, UCALL_SYNC, &uc);
 	if (out)
 		*out = uc.args[1];
 	return 0;

@@ -163,4 +163,23 @@ static inline void memattr_report_exit(struct kvm_vcpu *vcpu, int r, int err,
 	}
 }
 
+/*
+ * After KVM_RUN returned 0: the exit must be the ucall @want; anything else
+ * (a guest assertion, SHUTDOWN, an unexpected exit) is printed in full and
+ * fails the test.
+ */
+static inline void memattr_expect_ucall(struct kvm_vcpu *vcpu, uint64_t want,
+					struct ucall *uc)
+{
+	uint64_t got = get_ucall(vcpu, uc);
+
+	if (got == want)
+		return;
+	memattr_report_exit(vcpu, 0, 0, "unexpected exit");
+	if (got == UCALL_ABORT)
+		REPORT_GUEST_ASSERT(*uc);
+	TEST_FAIL("vCPU %u: expected ucall %lu, got %lu (exit reason %u, %s)", vcpu->id,
+		  want, got, vcpu->run->exit_reason, exit_reason_str(vcpu->run->exit_reason));
+}
+
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

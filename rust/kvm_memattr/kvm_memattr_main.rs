@@ -363,8 +363,10 @@ fn ioctl_get(s: &Store, arg: usize) -> Result {
     let mut req: MemoryAttributes = reader.read()?;
     let range = memattr_core::validate_get(&req).map_err(|_| EINVAL)?;
     let (attrs, end) = memattr_core::get_run(&s.reader(), range);
+    // get_run() never returns an empty run; do not trust that with a panic.
+    let pages = end.checked_sub(range.start).filter(|&n| n > 0).ok_or(EIO)?;
     req.attributes = attrs;
-    req.size = (end - range.start) << memattr_core::PAGE_SHIFT;
+    req.size = pages << memattr_core::PAGE_SHIFT;
     writer.write(&req)
 }
 

@@ -236,12 +236,18 @@ pub fn get<S: RangeStore>(s: &S, gfn: u64) -> u64 {
 
 /// GET: the attributes at `range.start` and the end of the run of pages that
 /// carry them, clipped to `range.end`. O(entries in the run).
+///
+/// Each lookup is consistent on its own, but a SET may run between them: the
+/// answer is then one the store held at the first lookup for at least the
+/// first page, and the run is never empty and never ends before it starts.
 pub fn get_run<S: RangeStore>(s: &S, range: GfnRange) -> (u64, u64) {
     match s.entry_at(range.start) {
         None => {
+            // An entry that now covers `range.start` appeared after the
+            // first lookup: the run of zeros seen is that one page.
             let end = s
                 .next_entry(range.start, range.end - 1)
-                .map_or(range.end, |e| e.start);
+                .map_or(range.end, |e| e.start.max(range.start + 1));
             (0, end.min(range.end))
         }
         Some(first) => {

@@ -283,3 +283,40 @@ fn constants_match_uapi_header() {
     assert_eq!(KVM_GET_MEMORY_ATTRIBUTES, 0xc020aed3);
     assert!(h.contains("_IOWR(KVMIO, 0xd3, struct kvm_memory_attributes)"));
 }
+
+/// A store that a concurrent SET changes between GET's lookups: the first
+/// lookup sees a hole, the next already sees an entry covering the start.
+struct RacingStore;
+
+impl RangeStore for RacingStore {
+    type Error = ();
+
+    fn entry_at(&self, _gfn: u64) -> Option<Entry> {
+        None
+    }
+
+    fn next_entry(&self, _from: u64, _last: u64) -> Option<Entry> {
+        Some(Entry { start: 0, order: 9, value: 2 })
+    }
+
+    fn split(&mut self, _e: Entry) -> Result<(), ()> {
+        Err(())
+    }
+
+    fn reserve(&mut self, _start: u64, _order: u32) -> Result<(), ()> {
+        Err(())
+    }
+
+    fn unreserve(&mut self, _start: u64, _order: u32) {}
+
+    fn release(&mut self) {}
+
+    fn store(&mut self, _start: u64, _order: u32, _value: u64) {}
+}
+
+#[test]
+fn get_run_racing_a_set_is_never_empty() {
+    // Before the fix the run ended at the entry's start (0), before it began.
+    let (value, end) = get_run(&RacingStore, GfnRange { start: 100, end: 200 });
+    assert_eq!((value, end), (0, 101));
+}

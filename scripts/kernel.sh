@@ -63,7 +63,7 @@ if [ "$cfg_sum" != "$(cat "$KSRC.config-sum" 2>/dev/null || true)" ] || [ ! -f "
 fi
 "${KMAKE[@]}" -s rustavailable >/dev/null || die "Rust is not available to the kernel build"
 
-log "building bzImage (first build: about 5 minutes on 2 cores)"
+log "building bzImage (first build: about 10 minutes on 2 cores)"
 start=$(date +%s)
 # Progress: print a line every 200 compiled objects instead of thousands.
 "${KMAKE[@]}" bzImage modules 2>&1 | awk '

@@ -328,6 +328,25 @@ static void kick(int sig)
 {
 }
 
+/* The VM's current number of 2 MiB mappings (KVM's pages_2m), or -1. */
+static long vm_pages_2m(void)
+{
+	char path[128];
+	long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/pages_2m", getpid(), vm->fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+static long max_pages_2m = -1;
+
 /*
  * Prints what every thread was doing, then fails, if the run overstays:
  * which KVM statistics still move (is a vCPU exiting, faulting, halted?),
@@ -340,8 +359,13 @@ static void *watchdog(void *arg)
 	static uint64_t before[128], after[128];
 	int limit = opt.duration + 60, i, n;
 
-	for (i = 0; i < limit * 10 && !finished; i++)
+	for (i = 0; i < limit * 10 && !finished; i++) {
+		long p2m = vm_pages_2m();
+
+		if (p2m > max_pages_2m)
+			max_pages_2m = p2m;
 		usleep(100 * 1000);
+	}
 	if (finished)
 		return NULL;
 	fprintf(stderr, "watchdog: still running %ds after the start (seed %u); done=%d\n",
@@ -495,10 +519,10 @@ int main(int argc, char *argv[])
 
 	pr_info("stress %ds seed %u, %d vCPUs%s%s%s: %lu SETs, %lu denied-page checks, "
 		"%lu denied exits, %lu MMIO exits, "
-		"%lu memslot cycles; map equals model\n",
+		"%lu memslot cycles, at most %ld 2 MiB mappings; map equals model\n",
 		opt.duration, opt.seed, opt.nvcpus, opt.thp ? ", THP" : "",
 		opt.gmem ? ", guest_memfd" : "", opt.default_vm ? ", default VM" : "",
-		sets, checks, denied, mmio, slot_cycles);
+		sets, checks, denied, mmio, slot_cycles, max_pages_2m);
 	kvm_vm_free(vm);
 	return 0;
 }

@@ -1,9 +1,9 @@
 # Plan "compare": the stress test's PRIVATE-only pattern (-P) on upstream's C
 # store, then the same and the NR/NW/NX pattern on kvm_memattr, in one boot:
 # tells a fault of the emulator or upstream KVM from one of the module.
-n=$(sed -n 's/.*memattr\.n=\([0-9]*\).*/\1/p' /proc/cmdline); n=${n:-10}
-secs=$(sed -n 's/.*memattr\.secs=\([0-9]*\).*/\1/p' /proc/cmdline); secs=${secs:-5}
-seed=$(sed -n 's/.*memattr\.seed=\([0-9]*\).*/\1/p' /proc/cmdline); seed=${seed:-1}
+n=$(cmdline_num n 10)
+secs=$(cmdline_num secs 5)
+seed=$(cmdline_num seed 1)
 soak_variant npt c-private -P
 if load_module; then
 	soak_variant npt rust-private -P

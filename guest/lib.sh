@@ -45,6 +45,12 @@ kunit_results() {
 	dmesg | grep -q "# Subtest: kvm_memattr_" || result FAIL kunit/kvm_memattr "(no suite ran)"
 }
 
+# cmdline_num NAME DEFAULT: the number given as memattr.NAME= on the kernel command line.
+cmdline_num() {
+	v=$(sed -n "s/.*memattr\\.$1=\\([0-9]*\\).*/\\1/p" /proc/cmdline)
+	echo "${v:-$2}"
+}
+
 UPSTREAM_TESTS="private_mem_conversions_test private_mem_kvm_exits_test guest_memfd_test set_memory_region_test"
 
 # soak_variant MMU NAME ARGS...: memattr_stress_test $n times ($secs s each,

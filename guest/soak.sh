@@ -4,9 +4,9 @@
 # line. On NPT: the base test, 4 vCPUs on THP-backed memory, guest_memfd
 # conversions, and the base test on a default VM. On shadow paging
 # (kvm_amd.npt=0): default VMs only (software-protected VMs need TDP).
-n=$(sed -n 's/.*memattr\.n=\([0-9]*\).*/\1/p' /proc/cmdline); n=${n:-50}
-secs=$(sed -n 's/.*memattr\.secs=\([0-9]*\).*/\1/p' /proc/cmdline); secs=${secs:-5}
-seed=$(sed -n 's/.*memattr\.seed=\([0-9]*\).*/\1/p' /proc/cmdline); seed=${seed:-1}
+n=$(cmdline_num n 50)
+secs=$(cmdline_num secs 5)
+seed=$(cmdline_num seed 1)
 if grep -qw npt /proc/cpuinfo && [ "$(cat /sys/module/kvm_amd/parameters/npt)" = Y ]; then
 	mmu=npt
 	variants="base -v2

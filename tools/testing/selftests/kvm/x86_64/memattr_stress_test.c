@@ -302,7 +302,7 @@ static int read_vm_stats(char names[][32], uint64_t *vals, int max)
 	DIR *dp;
 	int n = 0;
 
-	snprintf(dir, sizeof(dir), "/sys/kernel/debug/kvm/%d-%d", getpid(), vm->fd);
+	memattr_debugfs_path(vm, "", dir, sizeof(dir));
 	dp = opendir(dir);
 	if (!dp)
 		return 0;
@@ -310,7 +310,7 @@ static int read_vm_stats(char names[][32], uint64_t *vals, int max)
 		unsigned long long v;
 		FILE *f;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		snprintf(path, sizeof(path), "%s%s", dir, d->d_name);
 		f = fopen(path, "r");
 		if (!f)
 			continue;
@@ -335,7 +335,7 @@ static long vm_pages_2m(void)
 	long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/pages_2m", getpid(), vm->fd);
+	memattr_debugfs_path(vm, "pages_2m", path, sizeof(path));
 	f = fopen(path, "r");
 	if (!f)
 		return -1;

@@ -34,13 +34,19 @@ static inline void memattr_set(struct kvm_vm *vm, uint64_t gpa, uint64_t size,
 		    gpa, size, attrs, r, errno);
 }
 
+/* Path of @file in the VM's debugfs directory ("" for the directory). */
+static inline void memattr_debugfs_path(struct kvm_vm *vm, const char *file, char *buf,
+					size_t len)
+{
+	snprintf(buf, len, "/sys/kernel/debug/kvm/%d-%d/%s", getpid(), vm->fd, file);
+}
+
 /* The VM's debugfs file; NULL without debugfs. */
 static inline FILE *memattr_debugfs(struct kvm_vm *vm)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/memory_attributes",
-		 getpid(), vm->fd);
+	memattr_debugfs_path(vm, "memory_attributes", path, sizeof(path));
 	return fopen(path, "r");
 }
 

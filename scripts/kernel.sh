@@ -18,10 +18,6 @@ KVER=$(make -s -C "$KSRC" kernelversion)
 echo "$KVER" > "$BUILD/kernel-version"
 log "kernel source: linux $KVER (Debian linux-source-6.12)"
 
-# The tree carries the uAPI header the project ships; kvm.h includes it (patch 0001).
-cmp -s "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h" ||
-	install -m 0644 "$ROOT/include/uapi/linux/kvm_memattr.h" "$KSRC/include/uapi/linux/kvm_memattr.h"
-
 # Re-apply the series only when it changed: reverse the old one, apply the new one.
 new_sum=$(cd "$ROOT/patches" && cat series $(cat series) | sha256sum | cut -d' ' -f1)
 old_sum=$(cat "$KSRC.applied/sum" 2>/dev/null || true)
@@ -33,6 +29,8 @@ if [ "$new_sum" != "$old_sum" ]; then
 				die "could not revert $p; remove $KSRC and rerun"
 		done
 		rm -rf "$KSRC.applied"
+		# Series before patch 0001 added the uAPI header had it copied in.
+		rm -f "$KSRC/include/uapi/linux/kvm_memattr.h"
 	fi
 	mkdir -p "$KSRC.applied.new"
 	for p in $(cat "$ROOT/patches/series"); do

@@ -176,7 +176,11 @@ impl Iterator for Chunks {
         }
         let left = self.end - self.next;
         // Largest order the start is aligned to, capped by what is left.
-        let align = if self.next == 0 { 63 } else { self.next.trailing_zeros() };
+        let align = if self.next == 0 {
+            63
+        } else {
+            self.next.trailing_zeros()
+        };
         let fit = 63 - left.leading_zeros();
         let order = align.min(fit);
         let chunk = (self.next, order);

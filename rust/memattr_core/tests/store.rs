@@ -45,7 +45,11 @@ impl RangeStore for MapStore {
 
     fn entry_at(&self, gfn: u64) -> Option<Entry> {
         let (&start, &(order, value)) = self.entries.range(..=gfn).next_back()?;
-        (gfn < start + pages(order)).then_some(Entry { start, order, value })
+        (gfn < start + pages(order)).then_some(Entry {
+            start,
+            order,
+            value,
+        })
     }
 
     fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
@@ -53,7 +57,11 @@ impl RangeStore for MapStore {
             return Some(e);
         }
         let (&start, &(order, value)) = self.entries.range(from..=last).next()?;
-        Some(Entry { start, order, value })
+        Some(Entry {
+            start,
+            order,
+            value,
+        })
     }
 
     fn split(&mut self, e: Entry) -> Result<(), ()> {
@@ -78,7 +86,11 @@ impl RangeStore for MapStore {
     fn release(&mut self) {}
 
     fn unreserve(&mut self, start: u64, order: u32) {
-        assert_eq!(self.reserved.remove(&start), Some(order), "unreserve without reserve");
+        assert_eq!(
+            self.reserved.remove(&start),
+            Some(order),
+            "unreserve without reserve"
+        );
     }
 
     fn store(&mut self, start: u64, order: u32, value: u64) {
@@ -96,7 +108,10 @@ impl RangeStore for MapStore {
         if value != 0 {
             // A value store into a chunk that was empty must have been reserved.
             let was_reserved = self.reserved.remove(&start) == Some(order);
-            assert!(had_entries || was_reserved, "value stored into an unreserved empty chunk {start}/{order}");
+            assert!(
+                had_entries || was_reserved,
+                "value stored into an unreserved empty chunk {start}/{order}"
+            );
             self.entries.insert(start, (order, value));
         } else {
             self.reserved.remove(&start);
@@ -106,9 +121,16 @@ impl RangeStore for MapStore {
 
 fn set(s: &mut MapStore, start: u64, end: u64, value: u64) -> Result<(), ()> {
     let plan = prepare(s, GfnRange { start, end }, value)?;
-    assert!(s.reserved.keys().all(|k| *k >= plan.range.start && *k < plan.range.end));
+    assert!(s
+        .reserved
+        .keys()
+        .all(|k| *k >= plan.range.start && *k < plan.range.end));
     commit(s, plan);
-    assert!(s.reserved.is_empty(), "reservations left after commit: {:?}", s.reserved);
+    assert!(
+        s.reserved.is_empty(),
+        "reservations left after commit: {:?}",
+        s.reserved
+    );
     Ok(())
 }
 
@@ -131,8 +153,24 @@ struct Op {
 }
 
 fn op() -> impl Strategy<Value = Op> {
-    (0..SPACE, 1..=SPACE, prop_oneof![Just(0u64), Just(ATTR_PRIVATE), Just(ATTR_NW), Just(ATTR_NW | ATTR_NX), 1u64..16], 0u32..6)
-        .prop_map(|(start, len, value, fail_in)| Op { start, len: len.min(SPACE - start).max(1), value, fail_in })
+    (
+        0..SPACE,
+        1..=SPACE,
+        prop_oneof![
+            Just(0u64),
+            Just(ATTR_PRIVATE),
+            Just(ATTR_NW),
+            Just(ATTR_NW | ATTR_NX),
+            1u64..16
+        ],
+        0u32..6,
+    )
+        .prop_map(|(start, len, value, fail_in)| Op {
+            start,
+            len: len.min(SPACE - start).max(1),
+            value,
+            fail_in,
+        })
 }
 
 proptest! {
@@ -232,8 +270,16 @@ fn uniform_terabyte_is_a_handful_of_entries() {
 
 #[test]
 fn validation_rules() {
-    let caps = Caps { supported: supported_attrs(true, true), exec_only: false };
-    let ok = MemoryAttributes { address: 0x1000, size: 0x2000, attributes: ATTR_PRIVATE, flags: 0 };
+    let caps = Caps {
+        supported: supported_attrs(true, true),
+        exec_only: false,
+    };
+    let ok = MemoryAttributes {
+        address: 0x1000,
+        size: 0x2000,
+        attributes: ATTR_PRIVATE,
+        flags: 0,
+    };
     assert_eq!(validate_set(&ok, caps), Ok(GfnRange { start: 1, end: 3 }));
     let bad = |f: fn(&mut MemoryAttributes)| {
         let mut r = ok;
@@ -246,20 +292,35 @@ fn validation_rules() {
     assert_eq!(bad(|r| r.address = u64::MAX - 0xfff), Invalid::Wraps);
     assert_eq!(bad(|r| r.address = 0x1001), Invalid::Unaligned);
     assert_eq!(bad(|r| r.size = 0x10), Invalid::Unaligned);
-    assert_eq!(bad(|r| r.attributes = ATTR_PRIVATE | ATTR_NW), Invalid::PrivateWithProtection);
-    assert_eq!(bad(|r| r.attributes = ATTR_NR | ATTR_NX), Invalid::ReadableOnlyIfWritable);
-    assert_eq!(bad(|r| r.attributes = ATTR_NR | ATTR_NW), Invalid::NoExecuteOnly);
-    let ept = Caps { exec_only: true, ..caps };
+    assert_eq!(
+        bad(|r| r.attributes = ATTR_PRIVATE | ATTR_NW),
+        Invalid::PrivateWithProtection
+    );
+    assert_eq!(
+        bad(|r| r.attributes = ATTR_NR | ATTR_NX),
+        Invalid::ReadableOnlyIfWritable
+    );
+    assert_eq!(
+        bad(|r| r.attributes = ATTR_NR | ATTR_NW),
+        Invalid::NoExecuteOnly
+    );
+    let ept = Caps {
+        exec_only: true,
+        ..caps
+    };
     let mut r = ok;
     r.attributes = ATTR_NR | ATTR_NW;
     assert!(validate_set(&r, ept).is_ok());
     // Value 0 clears; the whole 64-bit space minus the last page is fine.
     r.attributes = 0;
     r.address = 0;
-    r.size = u64::MAX & !0xfff;
+    r.size = !0xfff_u64;
     assert!(validate_set(&r, caps).is_ok());
     // Without protections enforced, only PRIVATE is advertised.
-    let private_only = Caps { supported: supported_attrs(true, false), exec_only: false };
+    let private_only = Caps {
+        supported: supported_attrs(true, false),
+        exec_only: false,
+    };
     r = ok;
     r.attributes = ATTR_NW;
     assert_eq!(validate_set(&r, private_only), Err(Invalid::Unsupported));
@@ -273,9 +334,21 @@ fn validation_rules() {
 /// The constants agree with the uAPI header the project ships.
 #[test]
 fn constants_match_uapi_header() {
-    let h = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../include/uapi/linux/kvm_memattr.h")).unwrap();
-    for (name, bit) in [("KVM_MEMORY_ATTRIBUTE_NR", 0), ("KVM_MEMORY_ATTRIBUTE_NW", 1), ("KVM_MEMORY_ATTRIBUTE_NX", 2), ("KVM_MEMORY_ATTRIBUTE_PRIVATE", 3)] {
-        let line = h.lines().find(|l| l.starts_with(&format!("#define {name}"))).unwrap_or_else(|| panic!("{name} missing"));
+    let h = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../include/uapi/linux/kvm_memattr.h"
+    ))
+    .unwrap();
+    for (name, bit) in [
+        ("KVM_MEMORY_ATTRIBUTE_NR", 0),
+        ("KVM_MEMORY_ATTRIBUTE_NW", 1),
+        ("KVM_MEMORY_ATTRIBUTE_NX", 2),
+        ("KVM_MEMORY_ATTRIBUTE_PRIVATE", 3),
+    ] {
+        let line = h
+            .lines()
+            .find(|l| l.starts_with(&format!("#define {name}")))
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert!(line.contains(&format!("(1ULL << {bit})")), "{line}");
     }
     assert_eq!([ATTR_NR, ATTR_NW, ATTR_NX, ATTR_PRIVATE], [1, 2, 4, 8]);
@@ -296,7 +369,11 @@ impl RangeStore for RacingStore {
     }
 
     fn next_entry(&self, _from: u64, _last: u64) -> Option<Entry> {
-        Some(Entry { start: 0, order: 9, value: 2 })
+        Some(Entry {
+            start: 0,
+            order: 9,
+            value: 2,
+        })
     }
 
     fn split(&mut self, _e: Entry) -> Result<(), ()> {
@@ -317,6 +394,12 @@ impl RangeStore for RacingStore {
 #[test]
 fn get_run_racing_a_set_is_never_empty() {
     // Before the fix the run ended at the entry's start (0), before it began.
-    let (value, end) = get_run(&RacingStore, GfnRange { start: 100, end: 200 });
+    let (value, end) = get_run(
+        &RacingStore,
+        GfnRange {
+            start: 100,
+            end: 200,
+        },
+    );
     assert_eq!((value, end), (0, 101));
 }

@@ -10,8 +10,8 @@
 //! - [`runs`]: walk an attribute map run by run, one ioctl per run;
 //! - [`MemoryFault`]: a `KVM_EXIT_MEMORY_FAULT` decoded into what was denied.
 
-use std::fmt;
 use kvm_ioctls::VmFd;
+use std::fmt;
 use vmm_sys_util::errno;
 
 /// The generated uAPI bindings.
@@ -19,8 +19,18 @@ use vmm_sys_util::errno;
 pub mod sys {
     include!(concat!(env!("OUT_DIR"), "/uapi.rs"));
 
-    vmm_sys_util::ioctl_iow_nr!(KVM_SET_MEMORY_ATTRIBUTES, KVMIO, 0xd2, kvm_memory_attributes);
-    vmm_sys_util::ioctl_iowr_nr!(KVM_GET_MEMORY_ATTRIBUTES, KVMIO, 0xd3, kvm_memory_attributes);
+    vmm_sys_util::ioctl_iow_nr!(
+        KVM_SET_MEMORY_ATTRIBUTES,
+        KVMIO,
+        0xd2,
+        kvm_memory_attributes
+    );
+    vmm_sys_util::ioctl_iowr_nr!(
+        KVM_GET_MEMORY_ATTRIBUTES,
+        KVMIO,
+        0xd3,
+        kvm_memory_attributes
+    );
 }
 
 /// Page size of the attribute granule.
@@ -67,7 +77,12 @@ impl fmt::Display for Attributes {
             return f.write_str("shared");
         }
         let mut names = Vec::new();
-        for (bit, name) in [(Self::PRIVATE, "private"), (Self::NR, "NR"), (Self::NW, "NW"), (Self::NX, "NX")] {
+        for (bit, name) in [
+            (Self::PRIVATE, "private"),
+            (Self::NR, "NR"),
+            (Self::NW, "NW"),
+            (Self::NX, "NX"),
+        ] {
             if self.contains(bit) {
                 names.push(name.to_string());
             }
@@ -111,7 +126,11 @@ pub fn set(vm: &VmFd, gpa: u64, size: u64, attrs: Attributes) -> Result<(), errn
 
 /// The run starting at `gpa`, clipped to `size` bytes.
 pub fn get(vm: &VmFd, gpa: u64, size: u64) -> Result<Run, errno::Error> {
-    let mut a = sys::kvm_memory_attributes { address: gpa, size, ..Default::default() };
+    let mut a = sys::kvm_memory_attributes {
+        address: gpa,
+        size,
+        ..Default::default()
+    };
     // SAFETY: the ioctl reads and writes exactly one `kvm_memory_attributes`,
     // which `a` is, and `vm` is an open VM file descriptor.
     let ret = unsafe {
@@ -120,12 +139,20 @@ pub fn get(vm: &VmFd, gpa: u64, size: u64) -> Result<Run, errno::Error> {
     if ret != 0 {
         return Err(errno::Error::last());
     }
-    Ok(Run { gpa, size: a.size, attrs: Attributes(a.attributes) })
+    Ok(Run {
+        gpa,
+        size: a.size,
+        attrs: Attributes(a.attributes),
+    })
 }
 
 /// Walks `[start, end)` run by run with `query(gpa, size)`, one call per run.
 /// Stops at the first error; a run that does not advance is an error (`EIO`).
-pub fn walk<F>(start: u64, end: u64, mut query: F) -> impl Iterator<Item = Result<Run, errno::Error>>
+pub fn walk<F>(
+    start: u64,
+    end: u64,
+    mut query: F,
+) -> impl Iterator<Item = Result<Run, errno::Error>>
 where
     F: FnMut(u64, u64) -> Result<Run, errno::Error>,
 {
@@ -151,7 +178,11 @@ where
 }
 
 /// The runs of `[start, end)` on a VM.
-pub fn runs(vm: &VmFd, start: u64, end: u64) -> impl Iterator<Item = Result<Run, errno::Error>> + '_ {
+pub fn runs(
+    vm: &VmFd,
+    start: u64,
+    end: u64,
+) -> impl Iterator<Item = Result<Run, errno::Error>> + '_ {
     walk(start, end, move |gpa, size| get(vm, gpa, size))
 }
 
@@ -188,7 +219,9 @@ impl MemoryFault {
         };
         match access {
             Some(access) => Self::Denied { access, gpa, size },
-            None if flags == sys::KVM_MEMORY_EXIT_FLAG_PRIVATE as u64 => Self::Private { gpa, size },
+            None if flags == sys::KVM_MEMORY_EXIT_FLAG_PRIVATE as u64 => {
+                Self::Private { gpa, size }
+            }
             None => Self::Unknown { flags, gpa, size },
         }
     }
@@ -205,13 +238,21 @@ impl fmt::Display for MemoryFault {
                 };
                 write!(f, "{what} denied at gpa {gpa:#x} (page of {size} bytes)")
             }
-            Self::Private { gpa, size } => write!(f, "private/shared mismatch at gpa {gpa:#x} ({size} bytes)"),
-            Self::Unknown { flags, gpa, size } => write!(f, "memory fault flags {flags:#x} at gpa {gpa:#x} ({size} bytes)"),
+            Self::Private { gpa, size } => {
+                write!(f, "private/shared mismatch at gpa {gpa:#x} ({size} bytes)")
+            }
+            Self::Unknown { flags, gpa, size } => write!(
+                f,
+                "memory fault flags {flags:#x} at gpa {gpa:#x} ({size} bytes)"
+            ),
         }
     }
 }
 
 /// Attribute bits a VM accepts (`KVM_CAP_MEMORY_ATTRIBUTES` on the VM fd).
 pub fn supported(vm: &VmFd) -> Attributes {
-    Attributes(vm.check_extension_raw(kvm_bindings::KVM_CAP_MEMORY_ATTRIBUTES.into()).max(0) as u64)
+    Attributes(
+        vm.check_extension_raw(kvm_bindings::KVM_CAP_MEMORY_ATTRIBUTES.into())
+            .max(0) as u64,
+    )
 }

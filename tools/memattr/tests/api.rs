@@ -12,8 +12,14 @@ fn generated_bindings_match_the_shared_constants() {
     assert_eq!(Attributes::NW.0, memattr_core::ATTR_NW);
     assert_eq!(Attributes::NX.0, memattr_core::ATTR_NX);
     assert_eq!(Attributes::PRIVATE.0, memattr_core::ATTR_PRIVATE);
-    assert_eq!(sys::KVM_SET_MEMORY_ATTRIBUTES() as u32, memattr_core::KVM_SET_MEMORY_ATTRIBUTES);
-    assert_eq!(sys::KVM_GET_MEMORY_ATTRIBUTES() as u32, memattr_core::KVM_GET_MEMORY_ATTRIBUTES);
+    assert_eq!(
+        sys::KVM_SET_MEMORY_ATTRIBUTES() as u32,
+        memattr_core::KVM_SET_MEMORY_ATTRIBUTES
+    );
+    assert_eq!(
+        sys::KVM_GET_MEMORY_ATTRIBUTES() as u32,
+        memattr_core::KVM_GET_MEMORY_ATTRIBUTES
+    );
     assert_eq!(std::mem::size_of::<sys::kvm_memory_attributes>(), 32);
     // The same layout rust-vmm's kvm-bindings uses for SET.
     assert_eq!(
@@ -25,15 +31,62 @@ fn generated_bindings_match_the_shared_constants() {
 #[test]
 fn decode_memory_faults() {
     let d = |f| MemoryFault::decode(f, 0x2000, 4096);
-    assert_eq!(d(1), MemoryFault::Denied { access: Access::Read, gpa: 0x2000, size: 4096 });
-    assert_eq!(d(2), MemoryFault::Denied { access: Access::Write, gpa: 0x2000, size: 4096 });
-    assert_eq!(d(4), MemoryFault::Denied { access: Access::Exec, gpa: 0x2000, size: 4096 });
-    assert_eq!(d(8), MemoryFault::Private { gpa: 0x2000, size: 4096 });
+    assert_eq!(
+        d(1),
+        MemoryFault::Denied {
+            access: Access::Read,
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
+    assert_eq!(
+        d(2),
+        MemoryFault::Denied {
+            access: Access::Write,
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
+    assert_eq!(
+        d(4),
+        MemoryFault::Denied {
+            access: Access::Exec,
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
+    assert_eq!(
+        d(8),
+        MemoryFault::Private {
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
     // Exactly one access bit is the contract; anything else is not guessed at.
-    assert_eq!(d(3), MemoryFault::Unknown { flags: 3, gpa: 0x2000, size: 4096 });
-    assert_eq!(d(0), MemoryFault::Unknown { flags: 0, gpa: 0x2000, size: 4096 });
-    assert_eq!(d(2).to_string(), "write denied at gpa 0x2000 (page of 4096 bytes)");
-    assert_eq!(d(4).to_string(), "instruction fetch denied at gpa 0x2000 (page of 4096 bytes)");
+    assert_eq!(
+        d(3),
+        MemoryFault::Unknown {
+            flags: 3,
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
+    assert_eq!(
+        d(0),
+        MemoryFault::Unknown {
+            flags: 0,
+            gpa: 0x2000,
+            size: 4096
+        }
+    );
+    assert_eq!(
+        d(2).to_string(),
+        "write denied at gpa 0x2000 (page of 4096 bytes)"
+    );
+    assert_eq!(
+        d(4).to_string(),
+        "instruction fetch denied at gpa 0x2000 (page of 4096 bytes)"
+    );
 }
 
 #[test]
@@ -51,7 +104,11 @@ fn model_get(model: &[u64], gpa: u64, size: u64) -> Result<Run, errno::Error> {
     let last = ((gpa + size) / PAGE_SIZE) as usize;
     let v = model[first];
     let n = model[first..last].iter().take_while(|x| **x == v).count();
-    Ok(Run { gpa, size: n as u64 * PAGE_SIZE, attrs: Attributes(v) })
+    Ok(Run {
+        gpa,
+        size: n as u64 * PAGE_SIZE,
+        attrs: Attributes(v),
+    })
 }
 
 proptest! {
@@ -84,7 +141,14 @@ fn walk_stops_on_errors_and_bad_runs() {
     .collect();
     assert_eq!(v.len(), 1);
     assert_eq!(calls, 1);
-    let v: Vec<_> = walk(0, PAGE_SIZE, |g, _| Ok(Run { gpa: g, size: 0, attrs: Attributes::NONE })).collect();
+    let v: Vec<_> = walk(0, PAGE_SIZE, |g, _| {
+        Ok(Run {
+            gpa: g,
+            size: 0,
+            attrs: Attributes::NONE,
+        })
+    })
+    .collect();
     assert_eq!(v.len(), 1);
     assert_eq!(v[0].unwrap_err().errno(), libc::EIO);
 }

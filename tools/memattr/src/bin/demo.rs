@@ -86,7 +86,9 @@ fn dump(vm: &VmFd) -> Result<(), String> {
 fn set(vm: &VmFd, gpa: u64, attrs: Attributes, why: &str) -> Result<(), String> {
     kvm_memattr::set(vm, gpa, PAGE_SIZE, attrs)
         .map_err(|e| format!("SET [{gpa:#x}, +4 KiB) = {attrs}: {e}"))?;
-    say(format!("KVM_SET_MEMORY_ATTRIBUTES [{gpa:#x}, +4 KiB) = {attrs}  ({why})"));
+    say(format!(
+        "KVM_SET_MEMORY_ATTRIBUTES [{gpa:#x}, +4 KiB) = {attrs}  ({why})"
+    ));
     Ok(())
 }
 
@@ -130,9 +132,13 @@ fn run() -> Result<Vec<Event>, String> {
     };
     // SAFETY: the region is mapped, sized as declared and outlives the VM.
     unsafe { vm.set_user_memory_region(region) }.map_err(|e| format!("memslot: {e}"))?;
-    let mut cap = kvm_enable_cap { cap: kvm_bindings::KVM_CAP_EXIT_HYPERCALL, ..Default::default() };
+    let mut cap = kvm_enable_cap {
+        cap: kvm_bindings::KVM_CAP_EXIT_HYPERCALL,
+        ..Default::default()
+    };
     cap.args[0] = 1 << KVM_HC_MAP_GPA_RANGE;
-    vm.enable_cap(&cap).map_err(|e| format!("KVM_CAP_EXIT_HYPERCALL: {e}"))?;
+    vm.enable_cap(&cap)
+        .map_err(|e| format!("KVM_CAP_EXIT_HYPERCALL: {e}"))?;
 
     let mut vcpu = vm.create_vcpu(0).map_err(|e| format!("vCPU: {e}"))?;
     let mut sregs = vcpu.get_sregs().map_err(|e| e.to_string())?;
@@ -160,12 +166,20 @@ fn run() -> Result<Vec<Event>, String> {
                 let fault = MemoryFault::decode(flags, gpa, size);
                 say(format!("guest exit: KVM_EXIT_MEMORY_FAULT: {fault}"));
                 match fault {
-                    MemoryFault::Denied { access: Access::Write, gpa, .. } if gpa == NW_PAGE => {
+                    MemoryFault::Denied {
+                        access: Access::Write,
+                        gpa,
+                        ..
+                    } if gpa == NW_PAGE => {
                         events.push(Event::WriteDenied(gpa));
                         set(&vm, gpa, Attributes::NONE, "log and allow this write once")?;
                         reprotect = Some(gpa);
                     }
-                    MemoryFault::Denied { access: Access::Exec, gpa, .. } if gpa == NX_PAGE => {
+                    MemoryFault::Denied {
+                        access: Access::Exec,
+                        gpa,
+                        ..
+                    } if gpa == NX_PAGE => {
                         events.push(Event::ExecDenied(gpa));
                         set(&vm, gpa, Attributes::NONE, "allow: the code was vetted")?;
                     }
@@ -177,7 +191,12 @@ fn run() -> Result<Vec<Event>, String> {
                 say(format!("guest checkpoint {n}"));
                 events.push(Event::Checkpoint(n));
                 if let Some(gpa) = reprotect.take() {
-                    set(&vm, gpa, Attributes::NW, "the write went through; protect again")?;
+                    set(
+                        &vm,
+                        gpa,
+                        Attributes::NW,
+                        "the write went through; protect again",
+                    )?;
                     // SAFETY: NW_PAGE lies inside the mapping.
                     let byte = unsafe { *mem.add(gpa as usize) };
                     say(format!("    the page now holds {byte:#x}"));
@@ -194,7 +213,9 @@ fn run() -> Result<Vec<Event>, String> {
                 } else {
                     Attributes::NONE
                 };
-                say(format!("guest hypercall KVM_HC_MAP_GPA_RANGE: {npages} page(s) at {gpa:#x} -> {attrs}"));
+                say(format!(
+                    "guest hypercall KVM_HC_MAP_GPA_RANGE: {npages} page(s) at {gpa:#x} -> {attrs}"
+                ));
                 let r = kvm_memattr::set(&vm, gpa, npages * PAGE_SIZE, attrs);
                 *hc.ret = match &r {
                     Ok(()) => 0,
@@ -237,7 +258,9 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(events) => {
-            say(format!("events differ from the plan:\n  got      {events:?}\n  expected {expected:?}"));
+            say(format!(
+                "events differ from the plan:\n  got      {events:?}\n  expected {expected:?}"
+            ));
             ExitCode::FAILURE
         }
         Err(e) => {

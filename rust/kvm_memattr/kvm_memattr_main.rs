@@ -17,7 +17,9 @@
 
 use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, c_void};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+#[cfg(CONFIG_KUNIT)]
+use core::sync::atomic::AtomicU32;
+use core::sync::atomic::{AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -29,6 +31,7 @@ use kernel::uaccess::UserSlice;
 #[allow(unused_attributes, unreachable_pub, dead_code)]
 #[path = "../memattr_core/src/lib.rs"]
 mod memattr_core;
+#[cfg(CONFIG_KUNIT)]
 mod selftest;
 mod xa;
 
@@ -45,10 +48,73 @@ module! {
 /// The MMU enforces NR/NW/NX (patches/0004), so they are accepted and advertised.
 const RWX_ENFORCED: bool = true;
 
+// The uAPI memattr_core implements (and the host tests and the VMM crate use)
+// is the one in the kernel's headers: checked when the module is built.
+const _: () = {
+    use core::mem::{offset_of, size_of};
+    use kernel::bindings as b;
+    assert!(memattr_core::ATTR_PRIVATE == b::KVM_MEMORY_ATTRIBUTE_PRIVATE as u64);
+    assert!(memattr_core::ATTR_NR == b::KVM_MEMORY_ATTRIBUTE_NR as u64);
+    assert!(memattr_core::ATTR_NW == b::KVM_MEMORY_ATTRIBUTE_NW as u64);
+    assert!(memattr_core::ATTR_NX == b::KVM_MEMORY_ATTRIBUTE_NX as u64);
+    assert!(memattr_core::KVM_SET_MEMORY_ATTRIBUTES == b::KVM_SET_MEMORY_ATTRIBUTES);
+    assert!(memattr_core::KVM_GET_MEMORY_ATTRIBUTES == b::KVM_GET_MEMORY_ATTRIBUTES);
+    assert!(memattr_core::PAGE_SHIFT == b::PAGE_SHIFT);
+    assert!(size_of::<MemoryAttributes>() == size_of::<b::kvm_memory_attributes>());
+    assert!(offset_of!(MemoryAttributes, address) == offset_of!(b::kvm_memory_attributes, address));
+    assert!(offset_of!(MemoryAttributes, size) == offset_of!(b::kvm_memory_attributes, size));
+    assert!(
+        offset_of!(MemoryAttributes, attributes)
+            == offset_of!(b::kvm_memory_attributes, attributes)
+    );
+    assert!(offset_of!(MemoryAttributes, flags) == offset_of!(b::kvm_memory_attributes, flags));
+};
+
 // SAFETY: `struct kvm_memory_attributes` is four `__u64`s: any bit pattern is valid.
 unsafe impl FromBytes for MemoryAttributes {}
 // SAFETY: four `u64`s, no padding.
 unsafe impl AsBytes for MemoryAttributes {}
+
+/// Test hook of the KUnit suite: fails the n-th store allocation from now.
+/// Without KUnit it has no state and never fails, so production VMs carry
+/// no test code.
+struct FailHook {
+    #[cfg(CONFIG_KUNIT)]
+    fail_in: AtomicU32,
+}
+
+impl FailHook {
+    fn new() -> Self {
+        Self {
+            #[cfg(CONFIG_KUNIT)]
+            fail_in: AtomicU32::new(0),
+        }
+    }
+
+    /// Fail the `n`-th allocation from now (0: none).
+    #[cfg(CONFIG_KUNIT)]
+    fn arm(&self, n: u32) {
+        self.fail_in.store(n, Ordering::Relaxed);
+    }
+
+    #[cfg(not(CONFIG_KUNIT))]
+    #[inline(always)]
+    fn check(&self) -> Result {
+        Ok(())
+    }
+
+    #[cfg(CONFIG_KUNIT)]
+    fn check(&self) -> Result {
+        let n = self.fail_in.load(Ordering::Relaxed);
+        if n > 0 {
+            self.fail_in.store(n - 1, Ordering::Relaxed);
+            if n == 1 {
+                return Err(ENOMEM);
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Per-VM state: the range store and its counters.
 ///
@@ -65,8 +131,8 @@ struct Store {
     plan: UnsafeCell<Option<Plan>>,
     /// Index of a reservation that only makes the tree tall enough (see `reserve`).
     guard: UnsafeCell<Option<u64>>,
-    /// Fault injection for the KUnit suite: fail the n-th allocation from now.
-    fail_in: AtomicU32,
+    /// The KUnit suite's allocation-failure hook (empty without KUnit).
+    fail: FailHook,
     set_calls: AtomicU64,
     pages_changed: AtomicU64,
 }
@@ -87,7 +153,7 @@ impl Store {
             has_private_mem,
             plan: UnsafeCell::new(None),
             guard: UnsafeCell::new(None),
-            fail_in: AtomicU32::new(0),
+            fail: FailHook::new(),
             set_calls: AtomicU64::new(0),
             pages_changed: AtomicU64::new(0),
         })
@@ -114,14 +180,7 @@ impl Store {
     }
 
     fn injected_failure(&self) -> Result {
-        let n = self.fail_in.load(Ordering::Relaxed);
-        if n > 0 {
-            self.fail_in.store(n - 1, Ordering::Relaxed);
-            if n == 1 {
-                return Err(ENOMEM);
-            }
-        }
-        Ok(())
+        self.fail.check()
     }
 
     /// prepare(): allocate everything; no visible change on failure.
@@ -139,10 +198,13 @@ impl Store {
         // SAFETY: writer lock held (type invariant), no other reference to `plan`.
         let plan = unsafe { (*self.plan.get()).take() };
         match plan {
-            Some(p) if p.value == value && p.range.start <= range.start && p.range.end >= range.end => {
+            Some(p)
+                if p.value == value && p.range.start <= range.start && p.range.end >= range.end =>
+            {
                 memattr_core::commit(&mut w, p);
                 self.set_calls.fetch_add(1, Ordering::Relaxed);
-                self.pages_changed.fetch_add(range.end - range.start, Ordering::Relaxed);
+                self.pages_changed
+                    .fetch_add(range.end - range.start, Ordering::Relaxed);
             }
             _ => {
                 pr_err!("commit without a matching prepare\n");
@@ -207,7 +269,11 @@ impl RangeStore for Writer<'_> {
 
     fn reserve(&mut self, start: u64, order: u32) -> Result {
         let store = self.0;
-        if self.0.xa.reserve_if_empty(start, order, GFP, || store.injected_failure())? {
+        if self
+            .0
+            .xa
+            .reserve_if_empty(start, order, GFP, || store.injected_failure())?
+        {
             return Ok(());
         }
         // A chunk with entries has every node its store needs, except when it
@@ -242,10 +308,20 @@ impl RangeStore for Writer<'_> {
     fn store(&mut self, start: u64, order: u32, value: u64) {
         // prepare() made sure this needs no allocation; if that ever fails,
         // warn and fall back to an atomic allocation rather than half-apply.
-        if self.0.xa.store(start, order, value, bindings::GFP_NOWAIT).is_err() {
+        if self
+            .0
+            .xa
+            .store(start, order, value, bindings::GFP_NOWAIT)
+            .is_err()
+        {
             // SAFETY: plain WARN_ON_ONCE(1).
             unsafe { xa::memattr_warn() };
-            if self.0.xa.store(start, order, value, bindings::GFP_ATOMIC).is_err() {
+            if self
+                .0
+                .xa
+                .store(start, order, value, bindings::GFP_ATOMIC)
+                .is_err()
+            {
                 // The update is lost: the VM's attributes are no longer what
                 // userspace set. Upstream KVM_BUG_ON()s the VM in this case;
                 // a store without a VM (KUnit) only has the warning.
@@ -269,7 +345,10 @@ unsafe fn store<'a>(p: *mut c_void) -> &'a Store {
 }
 
 fn new_store(kvm: *mut bindings::kvm, has_private_mem: bool) -> Result<*mut c_void> {
-    let pinned = KBox::pin_init(Store::new(kvm, has_private_mem), kernel::alloc::flags::GFP_KERNEL_ACCOUNT)?;
+    let pinned = KBox::pin_init(
+        Store::new(kvm, has_private_mem),
+        kernel::alloc::flags::GFP_KERNEL_ACCOUNT,
+    )?;
     // SAFETY: the box is turned back into `Pin<KBox<Store>>` by `free_store` and
     // never moved in between.
     Ok(KBox::into_raw(unsafe { Pin::into_inner_unchecked(pinned) }) as *mut c_void)
@@ -283,21 +362,26 @@ unsafe fn free_store(p: *mut c_void) {
     drop(unsafe { Pin::new_unchecked(KBox::from_raw(p as *mut Store)) });
 }
 
-// The `ops_*` callbacks below are the table KVM calls (patches/0002).
-//
-// # Safety
-//
-// KVM calls them only with the cookie `ops_vm_init` returned for a live VM
-// (destroyed once, by `ops_vm_destroy`), a live `kvm`, and, for `prepare`,
-// `commit` and `range_has`, with `kvm->slots_lock` held.
-unsafe extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
+// The `ops_*` callbacks below are the table KVM calls (patches/0002). KVM
+// calls them only with the cookie `ops_vm_init` returned for a live VM
+// (destroyed once, by `ops_vm_destroy`) and a live `kvm`; `prepare`, `commit`
+// and `range_has` with `kvm->slots_lock` held. Each one's `# Safety` section
+// says which part of that it relies on.
+
+extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
     memattr_core::supported_attrs(has_private_mem, RWX_ENFORCED)
 }
 
+/// # Safety
+///
+/// `kvm` is the VM being created; the store keeps it for lock assertions.
 unsafe extern "C" fn ops_vm_init(kvm: *mut bindings::kvm, has_private_mem: bool) -> *mut c_void {
     new_store(kvm, has_private_mem).unwrap_or(core::ptr::null_mut())
 }
 
+/// # Safety
+///
+/// `p` is a cookie from [`ops_vm_init`], not used again after this call.
 unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
     {
         // SAFETY: KVM calls this once, when the VM is gone; `p` is still live here.
@@ -317,12 +401,24 @@ unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
     unsafe { free_store(p) }
 }
 
+/// # Safety
+///
+/// `p` is the cookie of a live VM.
 unsafe extern "C" fn ops_get(p: *mut c_void, gfn: u64) -> u64 {
     // SAFETY: KVM passes the cookie of a live VM.
     unsafe { store(p) }.xa.load(gfn)
 }
 
-unsafe extern "C" fn ops_range_has(p: *mut c_void, start: u64, end: u64, mask: u64, attrs: u64) -> bool {
+/// # Safety
+///
+/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds.
+unsafe extern "C" fn ops_range_has(
+    p: *mut c_void,
+    start: u64,
+    end: u64,
+    mask: u64,
+    attrs: u64,
+) -> bool {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
     // Every caller holds slots_lock (asserted), so no SET runs concurrently
@@ -330,6 +426,9 @@ unsafe extern "C" fn ops_range_has(p: *mut c_void, start: u64, end: u64, mask: u
     memattr_core::range_has(&s.writer(), GfnRange { start, end }, mask, attrs)
 }
 
+/// # Safety
+///
+/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds.
 unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
     // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
     match unsafe { store(p) }.prepare(GfnRange { start, end }, attrs) {
@@ -338,11 +437,18 @@ unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u6
     }
 }
 
+/// # Safety
+///
+/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds,
+/// after a successful [`ops_prepare`] of the same range and value.
 unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64) {
     // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
     unsafe { store(p) }.commit(GfnRange { start, end }, attrs)
 }
 
+/// # Safety
+///
+/// `p` is the cookie of a live VM; `out` is valid for writes.
 unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_stats) {
     // SAFETY: KVM passes the cookie of a live VM and a valid output struct.
     unsafe { *out = store(p).stats() };
@@ -354,7 +460,9 @@ fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: usize) -> Result {
         .read()?;
     let range = memattr_core::validate_set(&req, s.caps()).map_err(|_| EINVAL)?;
     // SAFETY: `kvm` is the live VM whose ioctl this is.
-    to_result(unsafe { bindings::kvm_memattr_set_range(kvm, range.start, range.end, req.attributes) })
+    to_result(unsafe {
+        bindings::kvm_memattr_set_range(kvm, range.start, range.end, req.attributes)
+    })
 }
 
 fn ioctl_get(s: &Store, arg: usize) -> Result {
@@ -370,8 +478,16 @@ fn ioctl_get(s: &Store, arg: usize) -> Result {
     writer.write(&req)
 }
 
-// `unsigned long` and `long` are `usize` and `isize` in the kernel's bindings.
-unsafe extern "C" fn ops_ioctl(kvm: *mut bindings::kvm, p: *mut c_void, ioctl: c_uint, arg: usize) -> isize {
+/// # Safety
+///
+/// `kvm` is a live VM and `p` its cookie. `unsigned long` and `long` are
+/// `usize` and `isize` in the kernel's bindings.
+unsafe extern "C" fn ops_ioctl(
+    kvm: *mut bindings::kvm,
+    p: *mut c_void,
+    ioctl: c_uint,
+    arg: usize,
+) -> isize {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
     let r = match ioctl {

@@ -65,12 +65,22 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
     // GET walk: runs are exact and maximal.
     let mut cur = 0;
     while cur < SPACE {
-        let (value, end) = memattr_core::get_run(&s.reader(), GfnRange { start: cur, end: SPACE });
+        let (value, end) = memattr_core::get_run(
+            &s.reader(),
+            GfnRange {
+                start: cur,
+                end: SPACE,
+            },
+        );
         let run_ok = end > cur
-            && model[cur as usize..end as usize].iter().all(|v| *v == value)
+            && model[cur as usize..end as usize]
+                .iter()
+                .all(|v| *v == value)
             && (end == SPACE || model[end as usize] != value);
         if !run_ok {
-            pr_err!("kunit: {what}: GET run [{cur}, {end}) = {value:#x} disagrees with the model\n");
+            pr_err!(
+                "kunit: {what}: GET run [{cur}, {end}) = {value:#x} disagrees with the model\n"
+            );
             return Err(EINVAL);
         }
         cur = end;
@@ -98,7 +108,7 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
         };
         let value = values[rng.below(values.len() as u64) as usize];
         if inject {
-            s.fail_in.store(rng.below(6) as u32, Ordering::Relaxed);
+            s.fail.arm(rng.below(6) as u32);
         }
         match t.set(start, start + len, value) {
             Ok(()) => {
@@ -108,7 +118,7 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
             Err(e) if inject && e == ENOMEM => failed += 1,
             Err(e) => return Err(e),
         }
-        s.fail_in.store(0, Ordering::Relaxed);
+        s.fail.arm(0);
         check_against(s, &model, "after SET")?;
     }
     let runs = model.windows(2).filter(|w| w[0] != w[1]).count() as u64 + 1;
@@ -151,22 +161,61 @@ fn terabyte_test() -> Result {
         }
     };
     check(st.entries <= 2 * 29, "too many entries")?;
-    check(st.metadata_bytes <= 64 * 1024, "more than 64 KiB of metadata")?;
+    check(
+        st.metadata_bytes <= 64 * 1024,
+        "more than 64 KiB of metadata",
+    )?;
     check(s.xa.load(2) == 0 && s.xa.load(3) == p, "start boundary")?;
-    check(s.xa.load(end - 1) == p && s.xa.load(end) == 0, "end boundary")?;
+    check(
+        s.xa.load(end - 1) == p && s.xa.load(end) == 0,
+        "end boundary",
+    )?;
     let r = s.reader();
-    check(memattr_core::get_run(&r, GfnRange { start: 0, end: 1 << 40 }) == (0, 3), "GET before")?;
-    check(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, end), "GET run")?;
+    check(
+        memattr_core::get_run(
+            &r,
+            GfnRange {
+                start: 0,
+                end: 1 << 40,
+            },
+        ) == (0, 3),
+        "GET before",
+    )?;
+    check(
+        memattr_core::get_run(
+            &r,
+            GfnRange {
+                start: 3,
+                end: 1 << 40,
+            },
+        ) == (p, end),
+        "GET run",
+    )?;
     // Punch one page out of the middle, then put it back: the run merges again.
     let mid = 1u64 << 27;
     t.set(mid, mid + 1, 0)?;
-    check(s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p, "punch")?;
-    check(memattr_core::get_run(&r, GfnRange { start: 3, end: 1 << 40 }) == (p, mid), "GET after punch")?;
+    check(
+        s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p,
+        "punch",
+    )?;
+    check(
+        memattr_core::get_run(
+            &r,
+            GfnRange {
+                start: 3,
+                end: 1 << 40,
+            },
+        ) == (p, mid),
+        "GET after punch",
+    )?;
     t.set(mid, mid + 1, p)?;
     check(s.stats().entries <= 2 * 29, "run did not merge back")?;
     t.set(0, 1 << 40, 0)?;
     let st = s.stats();
-    check(st.entries == 0 && st.nodes == 0, "clearing left entries or nodes")?;
+    check(
+        st.entries == 0 && st.nodes == 0,
+        "clearing left entries or nodes",
+    )?;
     Ok(())
 }
 
@@ -238,7 +287,11 @@ fn bench_lookup(fragmented: bool) -> Result {
     let t2 = now_ns();
     core::hint::black_box(sum);
     let n = (rounds * gfns.len()) as i64;
-    let case = if fragmented { "lookup_fragmented" } else { "lookup_uniform" };
+    let case = if fragmented {
+        "lookup_fragmented"
+    } else {
+        "lookup_uniform"
+    };
     pr_info!("BENCH kvm_memattr {case} {} ns\n", (t1 - t0) / n);
     pr_info!("BENCH upstream {case} {} ns\n", (t2 - t1) / n);
     let (entries, nodes) = per_page.count();
@@ -265,7 +318,15 @@ fn bench_mixed() -> Result {
     let t0 = now_ns();
     let mut all = true;
     for w in (0..pages).step_by(512) {
-        all &= memattr_core::range_has(&t.get().reader(), GfnRange { start: w, end: w + 512 }, !0, p);
+        all &= memattr_core::range_has(
+            &t.get().reader(),
+            GfnRange {
+                start: w,
+                end: w + 512,
+            },
+            !0,
+            p,
+        );
     }
     let t1 = now_ns();
     for w in (0..pages).step_by(512) {
@@ -276,8 +337,14 @@ fn bench_mixed() -> Result {
         pr_err!("kunit: bench_mixed: range query disagrees with the map\n");
         return Err(EINVAL);
     }
-    pr_info!("BENCH kvm_memattr mixed_recompute_1G {} us\n", (t1 - t0) / 1000);
-    pr_info!("BENCH upstream mixed_recompute_1G {} us\n", (t2 - t1) / 1000);
+    pr_info!(
+        "BENCH kvm_memattr mixed_recompute_1G {} us\n",
+        (t1 - t0) / 1000
+    );
+    pr_info!(
+        "BENCH upstream mixed_recompute_1G {} us\n",
+        (t2 - t1) / 1000
+    );
     Ok(())
 }
 
@@ -285,5 +352,9 @@ fn bench_mixed() -> Result {
 /// `kunit.filter_glob=kvm_memattr_bench` (make bench).
 #[no_mangle]
 pub(crate) extern "C" fn kvm_memattr_kunit_bench() -> c_int {
-    errno(bench_lookup(false).and_then(|()| bench_lookup(true)).and_then(|()| bench_mixed()))
+    errno(
+        bench_lookup(false)
+            .and_then(|()| bench_lookup(true))
+            .and_then(|()| bench_mixed()),
+    )
 }

@@ -14,24 +14,22 @@ use kernel::bindings;
 use kernel::prelude::*;
 use kernel::types::Opaque;
 
-extern "C" {
-    fn memattr_xas_init(xas: *mut bindings::xa_state, xa: *mut bindings::xarray, index: u64, order: u32);
-    fn memattr_xa_init(xa: *mut bindings::xarray);
-    fn memattr_xa_lock(xa: *mut bindings::xarray);
-    fn memattr_xa_unlock(xa: *mut bindings::xarray);
-    fn memattr_xa_head(xa: *mut bindings::xarray) -> *mut c_void;
-    fn memattr_rcu_read_lock();
-    fn memattr_rcu_read_unlock();
-    fn memattr_xa_mk_value(v: u64) -> *mut c_void;
-    fn memattr_xa_to_value(entry: *const c_void) -> u64;
-    fn memattr_xa_is_value(entry: *const c_void) -> bool;
-    fn memattr_xa_is_node(entry: *const c_void) -> bool;
-    fn memattr_xa_to_node(entry: *const c_void) -> *mut bindings::xa_node;
-    fn memattr_xa_zero_entry() -> *mut c_void;
-    fn memattr_xas_retry(xas: *mut bindings::xa_state, entry: *const c_void) -> bool;
-    fn memattr_xas_error(xas: *const bindings::xa_state) -> i32;
-    pub(crate) fn memattr_warn();
+/// The C helpers of `helpers.c`, declared by bindgen from `helpers.h` when the
+/// module is built (scripts/module.sh), so the two cannot drift apart.
+mod ffi {
+    // Generated code: allow what the kernel allows in its own bindings crate
+    // (rust/bindings/lib.rs): `pub` items in a private module, C type names.
+    #![allow(unreachable_pub, non_camel_case_types)]
+    use kernel::bindings::{xa_node, xa_state, xarray};
+    include!("helpers_generated.rs");
 }
+pub(crate) use ffi::memattr_warn;
+use ffi::{
+    memattr_rcu_read_lock, memattr_rcu_read_unlock, memattr_xa_head, memattr_xa_init,
+    memattr_xa_is_node, memattr_xa_is_value, memattr_xa_lock, memattr_xa_mk_value,
+    memattr_xa_to_node, memattr_xa_to_value, memattr_xa_unlock, memattr_xa_zero_entry,
+    memattr_xas_error, memattr_xas_init, memattr_xas_retry,
+};
 
 /// An xarray of attribute values, one multi-index entry per aligned chunk.
 ///
@@ -112,7 +110,11 @@ impl XaState {
         let start = self.0.xa_index as u64 & !(pages(order) - 1);
         // SAFETY: `entry` is a value entry, checked above.
         let value = unsafe { memattr_xa_to_value(entry) };
-        Some(Entry { start, order, value })
+        Some(Entry {
+            start,
+            order,
+            value,
+        })
     }
 
     fn error(&self) -> Result {
@@ -219,7 +221,13 @@ impl XArray {
         Ok(())
     }
 
-    fn store_raw(&self, start: u64, order: u32, entry: *mut c_void, gfp: bindings::gfp_t) -> Result {
+    fn store_raw(
+        &self,
+        start: u64,
+        order: u32,
+        entry: *mut c_void,
+        gfp: bindings::gfp_t,
+    ) -> Result {
         let mut xas = XaState::new(self, start, order);
         loop {
             {

@@ -25,6 +25,8 @@ for step in kernel module selftests vmm initramfs; do
 	fi
 done
 if [ $build_ok = 1 ]; then
+	# The kernel community's gates: warnings, clippy, rustfmt, docs, patches.
+	"$ROOT/scripts/gates.sh" "$ALL" || true
 	# First boot: nested paging (NPT), with the NX huge-page mitigation forced on.
 	"$ROOT/scripts/guest.sh" check check-npt "kvm.force_emulation_prefix=1 kvm.nx_huge_pages=force kunit.filter_glob=kvm_memattr_store" || true
 	cat "$BUILD/logs/check-npt.results" >> "$ALL"

@@ -2,14 +2,12 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
-# FLAVOR=debug selects the debug kernel (kernel/debug.fragment on top of the
-# base config), built from its own copy of the source with its own module.
+# FLAVOR names a kernel build: main is the test kernel (kernel/config.fragment,
+# debug options and KASAN included), the only one today.
 FLAVOR=${FLAVOR:-main}
 case "$FLAVOR" in
 main)	KSRC=$BUILD/linux; MODDIR=$BUILD/module; INITRAMFS=$BUILD/initramfs.cpio.gz
 	KCONFIG_EXTRA= ;;
-debug)	KSRC=$BUILD/linux-debug; MODDIR=$BUILD/module-debug; INITRAMFS=$BUILD/initramfs-debug.cpio.gz
-	KCONFIG_EXTRA=$ROOT/kernel/debug.fragment ;;
 *)	echo "unknown FLAVOR=$FLAVOR" >&2; exit 1 ;;
 esac
 BINDGEN_VERSION=0.73.2

@@ -38,7 +38,8 @@ check: deps
 soak: initramfs
 	@$(SCRIPTS)/soak.sh
 
-bench: initramfs
+# Both stores side by side, on the production-config kernel (build/linux-prod).
+bench: deps
 	@$(SCRIPTS)/bench.sh
 
 clean:

@@ -54,8 +54,17 @@ if [ "$cfg_sum" != "$(cat "$KSRC.config-sum" 2>/dev/null || true)" ] || [ ! -f "
 	"${KMAKE[@]}" -s tinyconfig
 	(cd "$KSRC" && scripts/kconfig/merge_config.sh -m .config "$FRAG" ${KCONFIG_EXTRA:-} >/dev/null)
 	"${KMAKE[@]}" -s olddefconfig
-	# Every line of the fragment must have survived olddefconfig.
-	lost=$(grep -h '^CONFIG_.*=' "$FRAG" ${KCONFIG_EXTRA:-} | grep -vxF -f "$KSRC/.config" || true)
+	# Every setting of the fragments (the last one of each symbol) must have
+	# survived olddefconfig.
+	want=$(sed -n 's/^\(CONFIG_[A-Za-z0-9_]*\)=.*/\1 &/p; s/^# \(CONFIG_[A-Za-z0-9_]*\) is not set$/\1 &/p' \
+		"$FRAG" ${KCONFIG_EXTRA:-} | awk '{ k = $1; sub(/^[^ ]* /, ""); v[k] = $0 } END { for (k in v) print v[k] }')
+	lost=$(echo "$want" | while read -r line; do
+		case "$line" in
+		"# "*)	sym=${line#\# }; sym=${sym%% *}
+			grep -q "^$sym=" "$KSRC/.config" && echo "$line" ;;
+		*)	grep -qxF "$line" "$KSRC/.config" || echo "$line" ;;
+		esac
+	done || true)
 	[ -z "$lost" ] || die "kernel config lost (missing dependency?): $lost"
 	echo "$cfg_sum" > "$KSRC.config-sum"
 fi

@@ -3,11 +3,14 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=$ROOT/build
 # FLAVOR names a kernel build: main is the test kernel (kernel/config.fragment,
-# debug options and KASAN included), the only one today.
+# debug options and KASAN included); prod, for make bench, is the same with
+# the debug options off (kernel/prod.fragment), in its own tree.
 FLAVOR=${FLAVOR:-main}
 case "$FLAVOR" in
 main)	KSRC=$BUILD/linux; MODDIR=$BUILD/module; INITRAMFS=$BUILD/initramfs.cpio.gz
 	KCONFIG_EXTRA= ;;
+prod)	KSRC=$BUILD/linux-prod; MODDIR=$BUILD/module-prod; INITRAMFS=$BUILD/initramfs-prod.cpio.gz
+	KCONFIG_EXTRA=$ROOT/kernel/prod.fragment ;;
 *)	echo "unknown FLAVOR=$FLAVOR" >&2; exit 1 ;;
 esac
 BINDGEN_VERSION=0.73.2

@@ -168,6 +168,8 @@ impl Store {
 
     /// The writer's view; asserts the writer lock.
     fn writer(&self) -> Writer<'_> {
+        // lockdep_assert_held() is empty without lockdep: skip the call too.
+        #[cfg(CONFIG_LOCKDEP)]
         if !self.kvm.is_null() {
             // SAFETY: `kvm` is the live VM that owns this store.
             unsafe { bindings::kvm_memattr_assert_writer(self.kvm) };
@@ -268,6 +270,12 @@ impl RangeStore for Writer<'_> {
     }
 
     fn reserve(&mut self, start: u64, order: u32) -> Result {
+        // The node that will hold the chunk exists: its store cannot need
+        // memory (a single page among differing neighbours, the common case
+        // of a fragmented map, or the second chunk of a run on one node).
+        if self.0.xa.has_slot_node(start, order) {
+            return self.0.injected_failure();
+        }
         let store = self.0;
         if self
             .0
@@ -302,6 +310,22 @@ impl RangeStore for Writer<'_> {
             // The guard may lie inside the planned range, where commit()
             // has stored a value over it since: only a reservation goes.
             self.0.xa.erase_reservation(past);
+        }
+    }
+
+    fn page_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
+        self.0.xa.leaf_neighbourhood(gfn)
+    }
+
+    fn store_range(&mut self, range: GfnRange, value: u64) {
+        // Every chunk was prepared: store them all under one hold of the
+        // lock. Should one still need memory the atomic allocation fails,
+        // and the rest go one by one through store()'s fallback.
+        let chunks = memattr_core::chunks(range.start, range.end);
+        if let Err(at) = self.0.xa.store_chunks(chunks, value, bindings::GFP_NOWAIT) {
+            for (start, order) in memattr_core::chunks(at, range.end) {
+                self.store(start, order, value);
+            }
         }
     }
 

@@ -231,6 +231,23 @@ pub trait RangeStore {
     /// Stores `value` (0 erases) over the aligned chunk. Cannot fail once
     /// the chunk was prepared.
     fn store(&mut self, start: u64, order: u32, value: u64);
+    /// Fast path of a single-page SET at `gfn`: the attributes of `gfn - 1`,
+    /// `gfn` and `gfn + 1` (0 for no entry), when the store can tell in one
+    /// cheap lookup that the entries at `gfn - 1` and `gfn` (if any) are
+    /// single pages, the one at `gfn + 1` (if any) starts there, and a store
+    /// at `gfn` needs no allocation. `None` sends the SET down the general
+    /// path; that is always correct, and the default.
+    fn page_neighbourhood(&self, _gfn: u64) -> Option<[u64; 3]> {
+        None
+    }
+    /// Stores `value` over every chunk of `range`'s decomposition, all of
+    /// them prepared. A store may batch them (one hold of a lock); by
+    /// default, one [`RangeStore::store`] per chunk.
+    fn store_range(&mut self, range: GfnRange, value: u64) {
+        for (start, order) in chunks(range.start, range.end) {
+            self.store(start, order, value);
+        }
+    }
 }
 
 /// The attributes of `gfn`.
@@ -317,6 +334,15 @@ fn split_at<S: RangeStore>(s: &mut S, gfn: u64) -> Result<(), S::Error> {
 /// On error the store reads exactly as before (splits preserve values and
 /// reservations are released).
 pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<Plan, S::Error> {
+    // One page between neighbours of other values (or none), the fragmented
+    // case: nothing merges, nothing straddles an end, nothing to allocate.
+    if range.end - range.start == 1 {
+        if let Some([left, _, right]) = s.page_neighbourhood(range.start) {
+            if value == 0 || (left != value && right != value) {
+                return Ok(Plan { range, value });
+            }
+        }
+    }
     let mut wide = range;
     // The entries just outside the range decide both merging and splitting.
     let before = |s: &S, gfn: u64| if gfn > 0 { s.entry_at(gfn - 1) } else { None };
@@ -358,8 +384,6 @@ pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<
 
 /// Second half of a SET: rewrites the planned range. Never fails.
 pub fn commit<S: RangeStore>(s: &mut S, plan: Plan) {
-    for (start, order) in chunks(plan.range.start, plan.range.end) {
-        s.store(start, order, plan.value);
-    }
+    s.store_range(plan.range, plan.value);
     s.release();
 }

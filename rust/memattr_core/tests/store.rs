@@ -15,6 +15,8 @@ struct MapStore {
     /// Fail the n-th fallible operation from now (0 = never).
     fail_in: u32,
     failures: u32,
+    /// Calls of `reserve`, to see which path a SET took.
+    reserve_calls: u32,
 }
 
 impl MapStore {
@@ -40,8 +42,39 @@ impl MapStore {
     }
 }
 
+impl MapStore {
+    /// The model of an xarray leaf node: the 64-page block of `gfn` holds an
+    /// entry or reservation smaller than a block.
+    fn leaf_live(&self, gfn: u64) -> bool {
+        let block = gfn & !63;
+        let small = |(_, &o): (&u64, &u32)| o < 6;
+        self.entries
+            .range(block..block + 64)
+            .map(|(k, (o, _))| (k, o))
+            .any(small)
+            || self.reserved.range(block..block + 64).any(small)
+    }
+}
+
 impl RangeStore for MapStore {
     type Error = ();
+
+    fn page_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
+        if gfn.is_multiple_of(64) || gfn % 64 == 63 || !self.leaf_live(gfn) {
+            return None;
+        }
+        let left = self.entry_at(gfn - 1);
+        let mid = self.entry_at(gfn);
+        let right = self.entry_at(gfn + 1);
+        if left.is_some_and(|e| e.order != 0)
+            || mid.is_some_and(|e| e.order != 0)
+            || right.is_some_and(|e| e.start != gfn + 1)
+        {
+            return None;
+        }
+        let v = |e: Option<Entry>| e.map_or(0, |e| e.value);
+        Some([v(left), v(mid), v(right)])
+    }
 
     fn entry_at(&self, gfn: u64) -> Option<Entry> {
         let (&start, &(order, value)) = self.entries.range(..=gfn).next_back()?;
@@ -75,6 +108,7 @@ impl RangeStore for MapStore {
     }
 
     fn reserve(&mut self, start: u64, order: u32) -> Result<(), ()> {
+        self.reserve_calls += 1;
         let empty = self.next_entry(start, start + pages(order) - 1).is_none();
         self.may_fail()?;
         if empty {
@@ -108,8 +142,9 @@ impl RangeStore for MapStore {
         if value != 0 {
             // A value store into a chunk that was empty must have been reserved.
             let was_reserved = self.reserved.remove(&start) == Some(order);
+            // ...or, for a single page, its leaf exists (page_neighbourhood).
             assert!(
-                had_entries || was_reserved,
+                had_entries || was_reserved || (order == 0 && self.leaf_live(start)),
                 "value stored into an unreserved empty chunk {start}/{order}"
             );
             self.entries.insert(start, (order, value));
@@ -247,6 +282,29 @@ proptest! {
         prop_assert_eq!(cur, end);
         prop_assert!(n <= 2 * 64);
     }
+}
+
+#[test]
+fn fragmented_single_pages_take_the_fast_path() {
+    let mut s = MapStore::default();
+    // Every other page private: only the first page of each 64-page block
+    // (no leaf yet) and the block's last page (its right neighbour is in
+    // the next block) take the general path.
+    for gfn in (0..4096).step_by(2) {
+        set(&mut s, gfn, gfn + 1, ATTR_PRIVATE).unwrap();
+    }
+    assert_eq!(s.reserve_calls, 4096 / 64);
+    assert_eq!(s.entries.len(), 2048);
+    // The pages between join their neighbours' value: those SETs merge, so
+    // they may not take the fast path, and the end is one entry.
+    for gfn in (1..4096).step_by(2) {
+        set(&mut s, gfn, gfn + 1, ATTR_PRIVATE).unwrap();
+    }
+    assert_eq!(
+        s.entries.values().collect::<Vec<_>>(),
+        [&(12, ATTR_PRIVATE)]
+    );
+    s.check_invariants();
 }
 
 #[test]

@@ -185,13 +185,15 @@ impl Store {
         self.fail.check()
     }
 
-    /// prepare(): allocate everything; no visible change on failure.
-    fn prepare(&self, range: GfnRange, value: u64) -> Result {
+    /// prepare(): allocate everything; no visible change on failure. `false`:
+    /// the range already has `value`, nothing to commit.
+    fn prepare(&self, range: GfnRange, value: u64) -> Result<bool> {
         let mut w = self.writer();
         let plan = memattr_core::prepare(&mut w, range, value)?;
+        let todo = plan.is_some();
         // SAFETY: writer lock held (type invariant), no other reference to `plan`.
-        unsafe { *self.plan.get() = Some(plan) };
-        Ok(())
+        unsafe { *self.plan.get() = plan };
+        Ok(todo)
     }
 
     /// commit(): carry out the plan prepare() made for the same request.
@@ -445,6 +447,11 @@ unsafe extern "C" fn ops_range_has(
 ) -> bool {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
+    // One page, as upstream: one lookup (a single SET among a fragmented
+    // map asks this every time).
+    if end == start + 1 {
+        return s.xa.load(start) & mask == attrs;
+    }
     // Every caller holds slots_lock (asserted), so no SET runs concurrently
     // and the writer's lock-free reads are consistent.
     memattr_core::range_has(&s.writer(), GfnRange { start, end }, mask, attrs)
@@ -455,8 +462,10 @@ unsafe extern "C" fn ops_range_has(
 /// `p` is the cookie of a live VM, whose `slots_lock` the caller holds.
 unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
     // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
+    // 0: commit() follows; 1: nothing to do (kvm_memattr_ops.h).
     match unsafe { store(p) }.prepare(GfnRange { start, end }, attrs) {
-        Ok(()) => 0,
+        Ok(true) => 0,
+        Ok(false) => 1,
         Err(e) => e.to_errno(),
     }
 }

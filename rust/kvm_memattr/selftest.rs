@@ -41,8 +41,9 @@ impl TestStore {
 
     fn set(&self, start: u64, end: u64, value: u64) -> Result {
         let s = self.get();
-        s.prepare(GfnRange { start, end }, value)?;
-        s.commit(GfnRange { start, end }, value);
+        if s.prepare(GfnRange { start, end }, value)? {
+            s.commit(GfnRange { start, end }, value);
+        }
         Ok(())
     }
 }

@@ -326,12 +326,13 @@ impl XArray {
         if node.shift != 0 || offset == 0 || offset + 1 >= node.slots.len() {
             return None;
         }
+        // SAFETY: returns the constant XA_ZERO_ENTRY.
+        let zero = unsafe { memattr_xa_zero_entry() };
         let mut values = [0; 3];
         for (i, v) in values.iter_mut().enumerate() {
             // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
             let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
-            // SAFETY: encodings only.
-            if entry.is_null() || entry == unsafe { memattr_xa_zero_entry() } {
+            if entry.is_null() || entry == zero {
                 continue;
             }
             // A sibling, retry or node entry: a multi-index entry or a change

@@ -332,16 +332,27 @@ fn split_at<S: RangeStore>(s: &mut S, gfn: u64) -> Result<(), S::Error> {
 
 /// First half of a SET: everything that can fail, with no visible change.
 /// On error the store reads exactly as before (splits preserve values and
-/// reservations are released).
-pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<Plan, S::Error> {
+/// reservations are released). `None`: the range already has `value`
+/// everywhere, there is nothing to commit.
+pub fn prepare<S: RangeStore>(
+    s: &mut S,
+    range: GfnRange,
+    value: u64,
+) -> Result<Option<Plan>, S::Error> {
     // One page between neighbours of other values (or none), the fragmented
     // case: nothing merges, nothing straddles an end, nothing to allocate.
     if range.end - range.start == 1 {
-        if let Some([left, _, right]) = s.page_neighbourhood(range.start) {
+        if let Some([left, page, right]) = s.page_neighbourhood(range.start) {
+            if page == value {
+                return Ok(None);
+            }
             if value == 0 || (left != value && right != value) {
-                return Ok(Plan { range, value });
+                return Ok(Some(Plan { range, value }));
             }
         }
+    }
+    if range_has(s, range, !0, value) {
+        return Ok(None);
     }
     let mut wide = range;
     // The entries just outside the range decide both merging and splitting.
@@ -379,7 +390,7 @@ pub fn prepare<S: RangeStore>(s: &mut S, range: GfnRange, value: u64) -> Result<
             }
         }
     }
-    Ok(Plan { range: wide, value })
+    Ok(Some(Plan { range: wide, value }))
 }
 
 /// Second half of a SET: rewrites the planned range. Never fails.

@@ -57,16 +57,30 @@ static struct kvm_vm *sw_vm(void)
 	return vm_create_barebones_type(KVM_X86_SW_PROTECTED_VM);
 }
 
+/*
+ * The short cases repeat ROUNDS times and report the fastest round: under
+ * TCG the same loop varies by tens of percent between runs, and the
+ * fastest round is the one least disturbed.
+ */
+#define ROUNDS	5
+
 static double null_ioctl_ns(void)
 {
 	struct kvm_vm *vm = sw_vm();
-	int i, n = 20000;
-	double t0 = now_ns();
+	int i, r, n = 20000;
+	double best = 0;
 
-	for (i = 0; i < n; i++)
-		vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	for (r = 0; r < ROUNDS; r++) {
+		double t0 = now_ns(), t;
+
+		for (i = 0; i < n; i++)
+			vm_check_cap(vm, KVM_CAP_MEMORY_ATTRIBUTES);
+		t = (now_ns() - t0) / n;
+		if (!r || t < best)
+			best = t;
+	}
 	kvm_vm_free(vm);
-	return (now_ns() - t0) / n;
+	return best;
 }
 
 static void bench_set_clear(uint64_t gib)
@@ -94,17 +108,29 @@ static void bench_set_clear(uint64_t gib)
 /* Every other 4 KiB page private over 1 GiB: the worst case for runs. */
 static void bench_fragmented(void)
 {
-	struct kvm_vm *vm = sw_vm();
-	uint64_t gpa, n = 0;
-	long long mem0 = memattr_xa_node_bytes();
-	double t0 = now_ns();
+	double best = 0;
+	int r;
 
-	for (gpa = 0; gpa < SZ_1G; gpa += 2 * SZ_4K, n++)
-		memattr_set(vm, gpa, SZ_4K, PRIV);
-	report("fragmented_1G_set_per_page", (now_ns() - t0) / n / 1e3, "us");
-	report("fragmented_1G_metadata", (memattr_xa_node_bytes() - mem0) / 1024.0, "KiB");
-	report_counted(vm, "fragmented_1G_metadata_counted");
-	kvm_vm_free(vm);
+	for (r = 0; r < ROUNDS; r++) {
+		struct kvm_vm *vm = sw_vm();
+		uint64_t gpa, n = 0;
+		long long mem0 = memattr_xa_node_bytes();
+		double t0 = now_ns(), t;
+
+		for (gpa = 0; gpa < SZ_1G; gpa += 2 * SZ_4K, n++)
+			memattr_set(vm, gpa, SZ_4K, PRIV);
+		t = (now_ns() - t0) / n;
+		if (!r || t < best)
+			best = t;
+		/* The first round: later ones reuse the nodes the slab kept. */
+		if (!r) {
+			report("fragmented_1G_metadata",
+			       (memattr_xa_node_bytes() - mem0) / 1024.0, "KiB");
+			report_counted(vm, "fragmented_1G_metadata_counted");
+		}
+		kvm_vm_free(vm);
+	}
+	report("fragmented_1G_set_per_page", best / 1e3, "us");
 }
 
 /*
@@ -114,15 +140,21 @@ static void bench_fragmented(void)
 static void bench_unmapped(const char *name, uint64_t gpa, double null_ns)
 {
 	struct kvm_vm *vm = sw_vm();
-	int i, n = 200;
-	double t0 = now_ns(), per;
+	int i, r, n = 200;
+	double per = 0;
 	char buf[80];
 
-	for (i = 0; i < n; i++) {
-		memattr_set(vm, gpa, 1ULL << 40, PRIV);
-		memattr_set(vm, gpa, 1ULL << 40, 0);
+	for (r = 0; r < ROUNDS; r++) {
+		double t0 = now_ns(), t;
+
+		for (i = 0; i < n; i++) {
+			memattr_set(vm, gpa, 1ULL << 40, PRIV);
+			memattr_set(vm, gpa, 1ULL << 40, 0);
+		}
+		t = (now_ns() - t0) / (2 * n);
+		if (!r || t < per)
+			per = t;
 	}
-	per = (now_ns() - t0) / (2 * n);
 	snprintf(buf, sizeof(buf), "set_unmapped_%s", name);
 	report(buf, per / 1e3, "us");
 	snprintf(buf, sizeof(buf), "set_unmapped_%s_over_null_ioctl", name);

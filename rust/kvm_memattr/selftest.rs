@@ -172,26 +172,17 @@ fn terabyte_test() -> Result {
         "end boundary",
     )?;
     let r = s.reader();
-    check(
+    let run_from = |start| {
         memattr_core::get_run(
             &r,
             GfnRange {
-                start: 0,
+                start,
                 end: 1 << 40,
             },
-        ) == (0, 3),
-        "GET before",
-    )?;
-    check(
-        memattr_core::get_run(
-            &r,
-            GfnRange {
-                start: 3,
-                end: 1 << 40,
-            },
-        ) == (p, end),
-        "GET run",
-    )?;
+        )
+    };
+    check(run_from(0) == (0, 3), "GET before")?;
+    check(run_from(3) == (p, end), "GET run")?;
     // Punch one page out of the middle, then put it back: the run merges again.
     let mid = 1u64 << 27;
     t.set(mid, mid + 1, 0)?;
@@ -199,16 +190,7 @@ fn terabyte_test() -> Result {
         s.xa.load(mid) == 0 && s.xa.load(mid - 1) == p && s.xa.load(mid + 1) == p,
         "punch",
     )?;
-    check(
-        memattr_core::get_run(
-            &r,
-            GfnRange {
-                start: 3,
-                end: 1 << 40,
-            },
-        ) == (p, mid),
-        "GET after punch",
-    )?;
+    check(run_from(3) == (p, mid), "GET after punch")?;
     t.set(mid, mid + 1, p)?;
     check(s.stats().entries <= 2 * 29, "run did not merge back")?;
     t.set(0, 1 << 40, 0)?;

@@ -284,67 +284,72 @@ impl XArray {
     /// value store over it needs (an `XA_ZERO_ENTRY`, which reads as empty)
     /// and returns true; returns false if the chunk holds entries.
     /// `before_alloc` runs once, before anything is stored.
-    /// True if a store over the chunk `(start, order)` needs no allocation:
-    /// the node that holds the chunk's slots already exists. Only meaningful
-    /// for the single writer, under whom nodes neither appear nor go away
-    /// until it stores.
-    pub(crate) fn has_slot_node(&self, start: u64, order: u32) -> bool {
+    /// Walks under RCU to the node that holds the slots of the chunk
+    /// `(start, order)` and gives it, with the chunk's offset in it, to `f`.
+    /// `None` when that node does not exist: the walk ended higher (nodes to
+    /// allocate), at the head (NULL) or out of bounds (an internal entry,
+    /// low bits 0b10). For the single writer, under whom nodes neither appear
+    /// nor go away until it stores.
+    fn with_slot_node<R>(
+        &self,
+        start: u64,
+        order: u32,
+        f: impl FnOnce(&bindings::xa_node, usize) -> Option<R>,
+    ) -> Option<R> {
         let mut xas = XaState::new(self, start, order);
         let _guard = self.read(ReadMode::Rcu);
         // SAFETY: valid state, RCU held.
         unsafe { bindings::xas_load(xas.ptr()) };
         // xas_load() stops at the deepest node whose shift is at least the
         // chunk's; its shift equals the chunk's exactly when the slots exist.
-        // Otherwise the walk ended higher (nodes to allocate), at the head
-        // (NULL) or out of bounds (an internal entry, low bits 0b10).
         let node = xas.0.xa_node;
-        if node.is_null() || (node as usize) & 3 != 0 {
-            return false;
-        }
-        // SAFETY: a node reached under RCU, which the writer does not free.
-        unsafe { (*node).shift == xas.0.xa_shift }
-    }
-
-    /// The values at `gfn - 1`, `gfn` and `gfn + 1` (0: no entry) when all
-    /// three sit in one leaf node and each slot is empty, a reservation or a
-    /// value entry, i.e. no multi-index entry crosses `gfn`'s boundaries.
-    /// `None` otherwise. For the single writer, under whom the tree does not
-    /// change; see `RangeStore::page_neighbourhood`.
-    pub(crate) fn leaf_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
-        let mut xas = XaState::new(self, gfn, 0);
-        let _guard = self.read(ReadMode::Rcu);
-        // SAFETY: valid state, RCU held.
-        unsafe { bindings::xas_load(xas.ptr()) };
-        let node = xas.0.xa_node;
-        // NULL (walk ended at the head) or an internal entry (out of bounds).
         if node.is_null() || (node as usize) & 3 != 0 {
             return None;
         }
         // SAFETY: a node reached under RCU, which the writer does not free.
         let node = unsafe { &*node };
-        let offset = xas.0.xa_offset as usize;
-        if node.shift != 0 || offset == 0 || offset + 1 >= node.slots.len() {
+        if node.shift != xas.0.xa_shift {
             return None;
         }
-        // SAFETY: returns the constant XA_ZERO_ENTRY.
-        let zero = unsafe { memattr_xa_zero_entry() };
-        let mut values = [0; 3];
-        for (i, v) in values.iter_mut().enumerate() {
-            // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
-            let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
-            if entry.is_null() || entry == zero {
-                continue;
-            }
-            // A sibling, retry or node entry: a multi-index entry or a change
-            // the general path handles.
-            // SAFETY: encodings only.
-            if !unsafe { memattr_xa_is_value(entry) } {
+        f(node, xas.0.xa_offset as usize)
+    }
+
+    /// True if a store over the chunk `(start, order)` needs no allocation:
+    /// the node that holds the chunk's slots already exists.
+    pub(crate) fn has_slot_node(&self, start: u64, order: u32) -> bool {
+        self.with_slot_node(start, order, |_, _| Some(())).is_some()
+    }
+
+    /// The values at `gfn - 1`, `gfn` and `gfn + 1` (0: no entry) when all
+    /// three sit in one existing leaf node and each slot is empty, a
+    /// reservation or a value entry, i.e. no multi-index entry crosses
+    /// `gfn`'s boundaries. `None` otherwise. See
+    /// `RangeStore::page_neighbourhood`.
+    pub(crate) fn leaf_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
+        self.with_slot_node(gfn, 0, |node, offset| {
+            if offset == 0 || offset + 1 >= node.slots.len() {
                 return None;
             }
-            // SAFETY: a value entry.
-            *v = unsafe { memattr_xa_to_value(entry) };
-        }
-        Some(values)
+            // SAFETY: returns the constant XA_ZERO_ENTRY.
+            let zero = unsafe { memattr_xa_zero_entry() };
+            let mut values = [0; 3];
+            for (i, v) in values.iter_mut().enumerate() {
+                // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
+                let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
+                if entry.is_null() || entry == zero {
+                    continue;
+                }
+                // A sibling, retry or node entry: a multi-index entry or a
+                // change the general path handles.
+                // SAFETY: encodings only.
+                if !unsafe { memattr_xa_is_value(entry) } {
+                    return None;
+                }
+                // SAFETY: a value entry.
+                *v = unsafe { memattr_xa_to_value(entry) };
+            }
+            Some(values)
+        })
     }
 
     pub(crate) fn reserve_if_empty(

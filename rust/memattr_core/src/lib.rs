@@ -341,18 +341,20 @@ pub fn prepare<S: RangeStore>(
 ) -> Result<Option<Plan>, S::Error> {
     // One page between neighbours of other values (or none), the fragmented
     // case: nothing merges, nothing straddles an end, nothing to allocate.
-    if range.end - range.start == 1 {
-        if let Some([left, page, right]) = s.page_neighbourhood(range.start) {
-            if page == value {
-                return Ok(None);
-            }
-            if value == 0 || (left != value && right != value) {
-                return Ok(Some(Plan { range, value }));
-            }
+    let neighbourhood = if range.end - range.start == 1 {
+        s.page_neighbourhood(range.start)
+    } else {
+        None
+    };
+    match neighbourhood {
+        Some([_, page, _]) if page == value => return Ok(None),
+        Some([left, _, right]) if value == 0 || (left != value && right != value) => {
+            return Ok(Some(Plan { range, value }));
         }
-    }
-    if range_has(s, range, !0, value) {
-        return Ok(None);
+        // The page's value differs: no need to ask range_has().
+        Some(_) => {}
+        None if range_has(s, range, !0, value) => return Ok(None),
+        None => {}
     }
     let mut wide = range;
     // The entries just outside the range decide both merging and splitting.

@@ -5,6 +5,7 @@
  */
 #include <linux/bug.h>
 #include <linux/rcupdate.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 
 #include "helpers.h"
@@ -32,3 +33,4 @@ void *memattr_xa_zero_entry(void) { return XA_ZERO_ENTRY; }
 bool memattr_xas_retry(struct xa_state *xas, const void *entry) { return xas_retry(xas, entry); }
 int memattr_xas_error(const struct xa_state *xas) { return xas_error(xas); }
 void memattr_warn(void) { WARN_ON_ONCE(1); }
+void memattr_cond_resched(void) { cond_resched(); }

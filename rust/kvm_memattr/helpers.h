@@ -29,5 +29,6 @@ void *memattr_xa_zero_entry(void);
 bool memattr_xas_retry(struct xa_state *xas, const void *entry);
 int memattr_xas_error(const struct xa_state *xas);
 void memattr_warn(void);
+void memattr_cond_resched(void);
 
 #endif /* KVM_MEMATTR_HELPERS_H */

@@ -218,8 +218,12 @@ impl Store {
         }
     }
 
+    /// Counters and a count of the tree; the caller holds the writer lock.
     fn stats(&self) -> bindings::kvm_memattr_stats {
-        let (entries, nodes) = self.xa.count();
+        let _w = self.writer();
+        // SAFETY: the writer lock (asserted above) keeps the tree unchanged;
+        // stats() is called from process context (debugfs, KUnit).
+        let (entries, nodes) = unsafe { self.xa.count() };
         bindings::kvm_memattr_stats {
             entries,
             nodes,
@@ -481,7 +485,8 @@ unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM; `out` is valid for writes.
+/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds; `out`
+/// is valid for writes.
 unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_stats) {
     // SAFETY: KVM passes the cookie of a live VM and a valid output struct.
     unsafe { *out = store(p).stats() };

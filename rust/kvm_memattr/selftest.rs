@@ -123,7 +123,8 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
         check_against(s, &model, "after SET")?;
     }
     let runs = model.windows(2).filter(|w| w[0] != w[1]).count() as u64 + 1;
-    let (entries, nodes) = s.xa.count();
+    // SAFETY: this test's own store, no other user.
+    let (entries, nodes) = unsafe { s.xa.count() };
     // Each run of n <= 2^12 pages decomposes into at most 2*12+2 chunks;
     // a failed SET may leave split halves behind (values unchanged).
     if entries > runs * 26 + u64::from(failed) * 2 * 24 {
@@ -277,7 +278,8 @@ fn bench_lookup(fragmented: bool) -> Result {
     };
     pr_info!("BENCH kvm_memattr {case} {} ns\n", (t1 - t0) / n);
     pr_info!("BENCH upstream {case} {} ns\n", (t2 - t1) / n);
-    let (entries, nodes) = per_page.count();
+    // SAFETY: this test's own array, no other user.
+    let (entries, nodes) = unsafe { per_page.count() };
     let st = t.get().stats();
     pr_info!("BENCH kvm_memattr {case}_entries {} entries\n", st.entries);
     pr_info!("BENCH upstream {case}_entries {entries} entries\n");

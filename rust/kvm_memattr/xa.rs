@@ -25,8 +25,8 @@ mod ffi {
 }
 pub(crate) use ffi::memattr_warn;
 use ffi::{
-    memattr_rcu_read_lock, memattr_rcu_read_unlock, memattr_xa_head, memattr_xa_init,
-    memattr_xa_is_node, memattr_xa_is_value, memattr_xa_lock, memattr_xa_mk_value,
+    memattr_cond_resched, memattr_rcu_read_lock, memattr_rcu_read_unlock, memattr_xa_head,
+    memattr_xa_init, memattr_xa_is_node, memattr_xa_is_value, memattr_xa_lock, memattr_xa_mk_value,
     memattr_xa_to_node, memattr_xa_to_value, memattr_xa_unlock, memattr_xa_zero_entry,
     memattr_xas_error, memattr_xas_init, memattr_xas_retry,
 };
@@ -420,13 +420,26 @@ impl XArray {
         self.store_raw(start, order, entry, gfp)
     }
 
-    /// (value entries, nodes), by walking the tree under the lock.
-    pub(crate) fn count(&self) -> (u64, u64) {
+    /// (value entries, nodes), by walking the whole tree. A fragmented map
+    /// has millions of nodes, so the walk reschedules instead of holding the
+    /// xarray's spinlock throughout.
+    ///
+    /// # Safety
+    ///
+    /// Nothing modifies the array during the call: the caller is its only
+    /// writer (for a VM's store, holds `kvm->slots_lock`) and may sleep.
+    pub(crate) unsafe fn count(&self) -> (u64, u64) {
         fn walk(entry: *mut c_void, counts: &mut (u64, u64)) {
-            // SAFETY: `entry` is a slot's content read under the xarray lock.
+            // SAFETY: `entry` is a slot's content; the tree does not change
+            // during the walk (the caller's contract).
             if unsafe { memattr_xa_is_node(entry) } {
                 counts.1 += 1;
-                // SAFETY: a node entry points at a live node while the lock is held.
+                if counts.1 % 1024 == 0 {
+                    // SAFETY: the caller may sleep; no lock of ours is held.
+                    unsafe { memattr_cond_resched() };
+                }
+                // SAFETY: a node entry points at a live node, which is not
+                // freed while nothing modifies the array.
                 let node = unsafe { &*memattr_xa_to_node(entry) };
                 for slot in node.slots.iter() {
                     walk(*slot, counts);
@@ -437,8 +450,7 @@ impl XArray {
             }
         }
         let mut counts = (0, 0);
-        let _guard = self.lock();
-        // SAFETY: the head of an initialised xarray, lock held.
+        // SAFETY: the head of an initialised xarray, which does not change.
         walk(unsafe { memattr_xa_head(self.inner.get()) }, &mut counts);
         counts
     }

@@ -31,7 +31,7 @@ if [ $build_ok = 1 ]; then
 	"$ROOT/scripts/guest.sh" check check-npt "kvm.force_emulation_prefix=1 kvm.nx_huge_pages=force kunit.filter_glob=kvm_memattr_store" || true
 	cat "$BUILD/logs/check-npt.results" >> "$ALL"
 	# Second boot: shadow paging, for the shadow MMU's SPTE paths.
-	"$ROOT/scripts/guest.sh" shadow check-shadow "kvm_amd.npt=0 kvm.force_emulation_prefix=1 kunit.filter_glob=none" || true
+	"$ROOT/scripts/guest.sh" shadow check-shadow "kvm_amd.npt=0 kvm_amd.nrips=0 kvm.force_emulation_prefix=1 kunit.filter_glob=none" || true
 	cat "$BUILD/logs/check-shadow.results" >> "$ALL"
 fi
 

@@ -31,20 +31,4 @@ qemu_rc=${PIPESTATUS[0]}
 set -e
 elapsed=$(( $(date +%s) - start ))
 
-: > "$RES"
-sed -n 's/^@@RESULT \(PASS\|FAIL\|SKIP\) \(.*\)$/\1 '"$NAME"'\/\2/p' "$LOG" >> "$RES"
-if [ "$qemu_rc" = 124 ] || [ "$qemu_rc" = 137 ]; then
-	echo "FAIL $NAME/guest-finished (no power-off within ${LIMIT}s: hung guest)" >> "$RES"
-elif ! grep -q '^@@MEMATTR END' "$LOG"; then
-	echo "FAIL $NAME/guest-finished (guest died before the end of its plan; qemu exit $qemu_rc)" >> "$RES"
-else
-	echo "PASS $NAME/guest-finished (${elapsed}s)" >> "$RES"
-fi
-SPLAT='BUG:|WARNING:|Oops|Kernel panic|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|kernel BUG|Call Trace:|soft lockup|hung_task'
-if grep -Eq "$SPLAT" "$LOG"; then
-	echo "FAIL $NAME/kernel-log-clean ($(grep -Em1 "$SPLAT" "$LOG" | sed 's/^\[[^]]*\] //'))" >> "$RES"
-else
-	echo "PASS $NAME/kernel-log-clean" >> "$RES"
-fi
-grep -c '' "$RES" >/dev/null
-! grep -q '^FAIL' "$RES"
+guest_verdict "$NAME" "$LOG" "$RES" "$qemu_rc" "$elapsed" "$LIMIT"

@@ -34,3 +34,45 @@ summarize() {
 	echo "$pass passed, $failn failed, $skip skipped"
 	[ "$failn" = 0 ] && [ "$pass" -gt 0 ]
 }
+
+# What fails a boot when it appears in the guest's kernel log.
+SPLAT='BUG:|WARNING:|Oops|Kernel panic|general protection fault|possible recursive locking|possible circular locking|inconsistent lock state|suspicious RCU usage|KASAN:|UBSAN:|kernel BUG|Call Trace:|soft lockup|hung_task'
+
+# guest_verdict NAME LOG RESULTS RC ELAPSED LIMIT [BOOT_NOISE]: the guest's
+# @@RESULT lines, whether it finished, and whether its kernel log is clean,
+# written to RESULTS; fails when anything failed. BOOT_NOISE (an ERE) names
+# the emulator's own boot-time warnings: those, and only those, are allowed
+# before the plan begins (guest/init logs "memattr: plan ... begins").
+guest_verdict() {
+	local name=$1 log=$2 res=$3 rc=$4 elapsed=$5 limit=$6 noise=${7:-} plan boot bad
+	: > "$res"
+	sed -n 's/^@@RESULT \(PASS\|FAIL\|SKIP\) \(.*\)$/\1 '"$name"'\/\2/p' "$log" >> "$res"
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		echo "FAIL $name/guest-finished (no power-off within ${limit}s: hung guest)" >> "$res"
+	elif ! grep -q '^@@MEMATTR END' "$log"; then
+		echo "FAIL $name/guest-finished (guest died before the end of its plan; exit $rc)" >> "$res"
+	else
+		echo "PASS $name/guest-finished (${elapsed}s)" >> "$res"
+	fi
+	plan=$log
+	if [ -n "$noise" ]; then
+		plan=$log.plan
+		boot=$log.boot
+		# The console from the plan's start, and the dmesg dump after the marker.
+		{ sed -n '/^@@MEMATTR BEGIN/,/^@@DMESG BEGIN/p' "$log"
+		  sed -n '/^@@DMESG BEGIN/,$p' "$log" | sed -n '/memattr: plan .* begins/,$p'; } > "$plan"
+		sed -n '/^@@DMESG BEGIN/,$p' "$log" | sed '/memattr: plan .* begins/,$d' > "$boot"
+		bad=$(grep -E "$SPLAT" "$boot" | grep -Ev "$noise|Call Trace:" | head -1 || true)
+		if [ -n "$bad" ]; then
+			echo "FAIL $name/boot-log-clean ($(echo "$bad" | sed 's/^\[[^]]*\] //'))" >> "$res"
+		else
+			echo "PASS $name/boot-log-clean ($(grep -Ec "$noise" "$boot" || true) known emulator warnings)" >> "$res"
+		fi
+	fi
+	if grep -Eq "$SPLAT" "$plan"; then
+		echo "FAIL $name/kernel-log-clean ($(grep -Em1 "$SPLAT" "$plan" | sed 's/^\[[^]]*\] //'))" >> "$res"
+	else
+		echo "PASS $name/kernel-log-clean" >> "$res"
+	fi
+	! grep -q '^FAIL' "$res"
+}

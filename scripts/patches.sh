@@ -25,7 +25,9 @@ result() { # result PASS|FAIL name [why]
 	[ "$1" = PASS ] || rc=1
 }
 
-files=$(cd "$ROOT/patches" && sed -n 's|^--- a/||p' $(cat series) | sort -u)
+# The files the series changes, less those one of its patches creates.
+files=$(cd "$ROOT/patches" && comm -23 <(sed -n 's|^--- a/||p' $(cat series) | sort -u) \
+	<(awk '/^--- \/dev\/null/ { getline; sub(/^\+\+\+ b\//, ""); print }' $(cat series) | sort -u))
 rm -rf "$REPO"
 mkdir -p "$REPO"
 log "unpacking the $(echo "$files" | wc -w) files the series changes from $(basename "$TARBALL")"

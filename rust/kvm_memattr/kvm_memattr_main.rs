@@ -162,7 +162,8 @@ impl Store {
     fn caps(&self) -> Caps {
         Caps {
             supported: memattr_core::supported_attrs(self.has_private_mem, RWX_ENFORCED),
-            exec_only: false,
+            // SAFETY: reads KVM's MMU masks, fixed once kvm_intel/kvm_amd loaded.
+            exec_only: unsafe { bindings::kvm_memattr_exec_only() },
         }
     }
 

@@ -20,6 +20,7 @@
 
 #include "kvm_util.h"
 #include "test_util.h"
+#include "memattr_util.h"
 
 #define NR	KVM_MEMORY_ATTRIBUTE_NR
 #define NW	KVM_MEMORY_ATTRIBUTE_NW
@@ -43,6 +44,8 @@ struct worker {
 };
 
 static void *bad_ptr;
+/* The MMU maps NR without NX execute-only (EPT with execute-only). */
+static bool exec_only;
 
 static uint64_t rnd(unsigned int *seed)
 {
@@ -60,8 +63,10 @@ static bool set_is_valid(const struct kvm_memory_attributes *a, uint64_t caps)
 		return false;
 	if ((a->attributes & PRIV) && (a->attributes & RWX))
 		return false;
-	/* NR needs NW, and NX too: nothing maps execute-only here. */
-	if ((a->attributes & NR) && (a->attributes & (NW | NX)) != (NW | NX))
+	/* NR needs NW, and NX too unless the MMU maps execute-only. */
+	if ((a->attributes & NR) && !(a->attributes & NW))
+		return false;
+	if ((a->attributes & NR) && !(a->attributes & NX) && !exec_only)
 		return false;
 	return true;
 }
@@ -195,6 +200,8 @@ int main(int argc, char *argv[])
 	unsigned long tried = 0, accepted = 0, einval = 0, efault = 0, enomem = 0;
 	struct kvm_vm *vms[2];
 	int v, t, n = 0;
+
+	exec_only = memattr_mmu_exec_only();
 
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM));

@@ -402,6 +402,52 @@ static void test_race(void)
 	pr_info("race: no write completes after the denying SET returns (3 rounds): ok\n");
 }
 
+/*
+ * NR|NW without NX: accepted exactly where the MMU can map execute-only; the
+ * page then runs but a data read or write (by the guest or by KVM's
+ * emulator) exits.  Elsewhere EINVAL.
+ */
+static void test_exec_only(void)
+{
+	bool want = memattr_mmu_exec_only();
+	struct vmx v = create(KVM_X86_DEFAULT_VM, VM_MEM_SRC_ANONYMOUS, 0);
+	uint64_t r;
+	int ret;
+
+	memcpy(hva(&v, PAGE(40)), code, sizeof(code));
+	/* Mapped readable, writable and executable first: the SET must narrow it. */
+	EXPECT_ALLOWED(&v, OP_EXEC, PAGE(40), 0, &r);
+	EXPECT_ALLOWED(&v, OP_READ, PAGE(40), 0, &r);
+	ret = __memattr_set(v.vm, PAGE(40), SZ_4K, NR | NW);
+	if (!want) {
+		TEST_ASSERT(ret == -1 && errno == EINVAL,
+			    "NR|NW without NX on an MMU without execute-only: %d/%d, expected EINVAL",
+			    ret, errno);
+		kvm_vm_free(v.vm);
+		pr_info("execute-only: not offered by this MMU, NR without NX refused: ok\n");
+		return;
+	}
+	TEST_ASSERT(!ret, "NR|NW without NX refused (errno %d) on EPT with execute-only", errno);
+	EXPECT_ALLOWED(&v, OP_EXEC, PAGE(40), 0, &r);
+	TEST_ASSERT_EQ(r, 0x1234);
+	EXPECT_DENIED(&v, OP_READ, PAGE(40), 0, F_READ);
+	relax_and_retry(&v, PAGE(40), 0, &r);
+	memattr_set(v.vm, PAGE(40), SZ_4K, NR | NW);
+	EXPECT_DENIED(&v, OP_WRITE, PAGE(40) + 64, 1, F_WRITE);
+	relax_and_retry(&v, PAGE(40) + 64, 0, NULL);
+	memattr_set(v.vm, PAGE(40), SZ_4K, NR | NW);
+	if (is_forced_emulation_enabled) {
+		EXPECT_DENIED(&v, OP_FEP_READ, PAGE(40), 0, F_READ);
+		relax_and_retry(&v, PAGE(40), 0, NULL);
+		memattr_set(v.vm, PAGE(40), SZ_4K, NR | NW);
+	}
+	/* Still runs after the denied data accesses. */
+	EXPECT_ALLOWED(&v, OP_EXEC, PAGE(40), 0, &r);
+	TEST_ASSERT_EQ(r, 0x1234);
+	kvm_vm_free(v.vm);
+	pr_info("execute-only (NR|NW, EPT): runs, data reads and writes exit: ok\n");
+}
+
 /* Accesses done by KVM's emulator on the guest's behalf are judged alike. */
 static void test_emulated(void)
 {
@@ -442,6 +488,7 @@ int main(int argc, char *argv[])
 	test_pre_fault();
 	test_race();
 	test_emulated();
+	test_exec_only();
 	/* Software-protected VMs need the TDP MMU, i.e. not shadow paging. */
 	if (kvm_check_cap(KVM_CAP_VM_TYPES) & BIT(KVM_X86_SW_PROTECTED_VM)) {
 		test_basic(KVM_X86_SW_PROTECTED_VM);

@@ -112,6 +112,26 @@ static inline long long memattr_xa_node_bytes(void)
 	return 0;
 }
 
+/* Does this host's MMU map execute-only?  EPT on, and a CPU with ept_x_only. */
+static inline bool memattr_mmu_exec_only(void)
+{
+	char line[4096], ept = 'N';
+	bool x_only = false;
+	FILE *f = fopen("/sys/module/kvm_intel/parameters/ept", "r");
+
+	if (f) {
+		ept = fgetc(f);
+		fclose(f);
+	}
+	f = fopen("/proc/cpuinfo", "r");
+	TEST_ASSERT(f, "/proc/cpuinfo");
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "vmx flags", 9) && strstr(line, " ept_x_only"))
+			x_only = true;
+	fclose(f);
+	return ept == 'Y' && x_only;
+}
+
 /*
  * Print everything known about the vCPU's last exit: the KVM_RUN return and
  * errno, the exit reason, the memory-fault data, and for exits that end the

@@ -166,6 +166,17 @@ static void test_basic(unsigned long type)
 	*hva(&v, PAGE(1)) = 0xaa;
 	memcpy(hva(&v, PAGE(3)), code, sizeof(code));
 
+	/*
+	 * Tightening a page mapped writable, with the VM's first protecting
+	 * SET: until then the VM runs without the MMU's checks.
+	 */
+	EXPECT_ALLOWED(&v, OP_WRITE, PAGE(4), 1, NULL);
+	memattr_set(v.vm, PAGE(4), SZ_4K, NW);
+	EXPECT_DENIED(&v, OP_WRITE, PAGE(4), 2, F_WRITE);
+	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 1);
+	relax_and_retry(&v, PAGE(4), 0, NULL);
+	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 2);
+
 	/* NW: reads fine, writes denied until relaxed. */
 	memattr_set(v.vm, PAGE(1), SZ_4K, NW);
 	EXPECT_ALLOWED(&v, OP_READ, PAGE(1), 0, &r);
@@ -194,14 +205,6 @@ static void test_basic(unsigned long type)
 	EXPECT_DENIED(&v, OP_EXEC, PAGE(3), 0, F_EXEC);
 	relax_and_retry(&v, PAGE(3), NW, &r);
 	TEST_ASSERT_EQ(r, 0x1234);
-
-	/* Tightening a page mapped writable. */
-	EXPECT_ALLOWED(&v, OP_WRITE, PAGE(4), 1, NULL);
-	memattr_set(v.vm, PAGE(4), SZ_4K, NW);
-	EXPECT_DENIED(&v, OP_WRITE, PAGE(4), 2, F_WRITE);
-	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 1);
-	relax_and_retry(&v, PAGE(4), 0, NULL);
-	TEST_ASSERT_EQ(*hva(&v, PAGE(4)), 2);
 
 	/* Neighbours of protected pages are untouched. */
 	memattr_set(v.vm, PAGE(6), SZ_4K, NR | NW | NX);

@@ -51,7 +51,7 @@
 /* How long a SET that should wait for the parked access is given to return. */
 #define SET_WAIT_MS	2000
 
-enum { OP_READ = 1, OP_WRITE, OP_FEP_READ, OP_FEP_WRITE, OP_SKIP, OP_CLOCK_PAIRING };
+enum { OP_SKIP = OP_LOCAL, OP_CLOCK_PAIRING };
 
 static uint64_t cmd_op, cmd_gva, cmd_val;
 
@@ -71,22 +71,9 @@ asm(".pushsection .text.memattr_skip, \"ax\"\n"
 static void guest_code(void)
 {
 	for (;;) {
-		uint64_t gva = READ_ONCE(cmd_gva), r = 0;
+		uint64_t gva = READ_ONCE(cmd_gva), op = READ_ONCE(cmd_op), r;
 
-		switch (READ_ONCE(cmd_op)) {
-		case OP_READ:
-			r = *(volatile uint64_t *)gva;
-			break;
-		case OP_WRITE:
-			*(volatile uint64_t *)gva = READ_ONCE(cmd_val);
-			break;
-		case OP_FEP_READ:
-			asm volatile(KVM_FEP "movq (%1), %0" : "=r"(r) : "r"(gva) : "memory");
-			break;
-		case OP_FEP_WRITE:
-			asm volatile(KVM_FEP "movq %0, (%1)"
-				     : : "r"(READ_ONCE(cmd_val)), "r"(gva) : "memory");
-			break;
+		switch (op) {
 		case OP_SKIP:
 			r = (uint32_t)skip_page();
 			break;
@@ -94,6 +81,8 @@ static void guest_code(void)
 			r = kvm_hypercall(KVM_HC_CLOCK_PAIRING, gva, KVM_CLOCK_PAIRING_WALLCLOCK,
 					  0, 0);
 			break;
+		default:
+			r = memattr_guest_access(op, gva, READ_ONCE(cmd_val));
 		}
 		GUEST_SYNC(r);
 	}
@@ -134,32 +123,9 @@ static void set_cmd(struct vm *v, uint64_t o, uint64_t gva, uint64_t val)
 	sync_global_to_guest(v->vm, cmd_val);
 }
 
-/*
- * One KVM_RUN: 0 with the guest's result in *out after a GUEST_SYNC, or the
- * memory-fault flags after a denied access at @gpa's page.
- */
 static uint64_t run_once(struct vm *v, uint64_t gpa, uint64_t *out)
 {
-	struct kvm_run *run = v->vcpu->run;
-	struct ucall uc;
-	int r = _vcpu_run(v->vcpu);
-
-	if (r) {
-		if (errno != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT)
-			memattr_report_exit(v->vcpu, r, errno, "unexpected KVM_RUN failure");
-		TEST_ASSERT(r == -1 && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT,
-			    "KVM_RUN %d errno %d exit %u: expected a memory fault", r, errno,
-			    run->exit_reason);
-		TEST_ASSERT(run->memory_fault.gpa == (gpa & ~(SZ_4K - 1)) &&
-			    run->memory_fault.size == SZ_4K,
-			    "memory fault at gpa %#llx size %#llx, expected %#llx size 4096",
-			    run->memory_fault.gpa, run->memory_fault.size, gpa & ~(SZ_4K - 1));
-		return run->memory_fault.flags;
-	}
-	memattr_expect_ucall(v->vcpu, UCALL_SYNC, &uc);
-	if (out)
-		*out = uc.args[1];
-	return 0;
+	return memattr_run_access(v->vcpu, gpa, out);
 }
 
 static uint64_t op(struct vm *v, uint64_t o, uint64_t gpa, uint64_t val, uint64_t *out)

@@ -35,36 +35,24 @@
 #define SZ_4K		4096ULL
 #define PAGE(n)		(DATA_GPA + (n) * SZ_4K)
 
-enum { OP_READ = 1, OP_WRITE, OP_EXEC, OP_SPIN_WRITE, OP_FEP_READ, OP_FEP_WRITE };
+enum { OP_EXEC = OP_LOCAL, OP_SPIN_WRITE };
 
 static uint64_t cmd_op, cmd_gva, cmd_val;
 
 static void guest_code(void)
 {
 	for (;;) {
-		uint64_t gva = READ_ONCE(cmd_gva), r = 0;
+		uint64_t gva = READ_ONCE(cmd_gva), op = READ_ONCE(cmd_op), r;
 
-		switch (READ_ONCE(cmd_op)) {
-		case OP_READ:
-			r = *(volatile uint64_t *)gva;
-			break;
-		case OP_WRITE:
-			*(volatile uint64_t *)gva = READ_ONCE(cmd_val);
-			break;
+		switch (op) {
 		case OP_EXEC:
 			r = ((uint64_t (*)(void))gva)();
 			break;
 		case OP_SPIN_WRITE:
 			for (;;)
 				(*(volatile uint64_t *)gva)++;
-		case OP_FEP_READ:
-			/* Forced emulation: KVM's emulator does the access. */
-			asm volatile(KVM_FEP "movq (%1), %0" : "=r"(r) : "r"(gva) : "memory");
-			break;
-		case OP_FEP_WRITE:
-			asm volatile(KVM_FEP "movq %0, (%1)"
-				     : : "r"(READ_ONCE(cmd_val)), "r"(gva) : "memory");
-			break;
+		default:
+			r = memattr_guest_access(op, gva, READ_ONCE(cmd_val));
 		}
 		GUEST_SYNC(r);
 	}
@@ -98,28 +86,7 @@ static uint64_t *hva(struct vmx *v, uint64_t gpa)
  */
 static uint64_t resume(struct vmx *v, uint64_t gpa, uint64_t *out)
 {
-	struct kvm_run *run = v->vcpu->run;
-	struct ucall uc;
-	int r = _vcpu_run(v->vcpu);
-
-	if (r && (errno != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT))
-		memattr_report_exit(v->vcpu, r, errno, "unexpected KVM_RUN failure");
-	if (r) {
-		TEST_ASSERT(r == -1 && errno == EFAULT,
-			    "KVM_RUN: expected -1/EFAULT for a denied access, got %d/%d", r, errno);
-		TEST_ASSERT(run->exit_reason == KVM_EXIT_MEMORY_FAULT,
-			    "exit reason %u, expected KVM_EXIT_MEMORY_FAULT", run->exit_reason);
-		TEST_ASSERT(run->memory_fault.gpa == (gpa & ~(SZ_4K - 1)) &&
-			    run->memory_fault.size == SZ_4K,
-			    "memory fault at gpa %#llx size %#llx, expected %#lx size 4096",
-			    run->memory_fault.gpa, run->memory_fault.size,
-			    (unsigned long)(gpa & ~(SZ_4K - 1)));
-		return run->memory_fault.flags;
-	}
-	memattr_expect_ucall(v->vcpu, UCALL_SYNC, &uc);
-	if (out)
-		*out = uc.args[1];
-	return 0;
+	return memattr_run_access(v->vcpu, gpa, out);
 }
 
 static uint64_t op(struct vmx *v, uint64_t o, uint64_t gpa, uint64_t val, uint64_t *out)

@@ -208,4 +208,67 @@ static inline void memattr_expect_ucall(struct kvm_vcpu *vcpu, uint64_t want,
 		  want, got, vcpu->run->exit_reason, exit_reason_str(vcpu->run->exit_reason));
 }
 
+/*
+ * The guest side of the protection tests: one data access, by the CPU or by
+ * KVM's emulator (forced-emulation prefix).  Tests number their own
+ * operations from OP_LOCAL.
+ */
+enum {
+	OP_READ = 1,
+	OP_WRITE,
+	OP_FEP_READ,
+	OP_FEP_WRITE,
+	OP_LOCAL,
+};
+
+static inline uint64_t memattr_guest_access(uint64_t op, uint64_t gva, uint64_t val)
+{
+	uint64_t r = 0;
+
+	switch (op) {
+	case OP_READ:
+		r = *(volatile uint64_t *)gva;
+		break;
+	case OP_WRITE:
+		*(volatile uint64_t *)gva = val;
+		break;
+	case OP_FEP_READ:
+		asm volatile(KVM_FEP "movq (%1), %0" : "=r"(r) : "r"(gva) : "memory");
+		break;
+	case OP_FEP_WRITE:
+		asm volatile(KVM_FEP "movq %0, (%1)" : : "r"(val), "r"(gva) : "memory");
+		break;
+	}
+	return r;
+}
+
+/*
+ * One KVM_RUN of a guest that reports each finished access with GUEST_SYNC:
+ * 0, with the guest's value in *out, or the memory-fault flags of an access
+ * denied at @gpa's page (gpa and size checked).  Anything else fails.
+ */
+static inline uint64_t memattr_run_access(struct kvm_vcpu *vcpu, uint64_t gpa, uint64_t *out)
+{
+	struct kvm_run *run = vcpu->run;
+	struct ucall uc;
+	int r = _vcpu_run(vcpu);
+
+	if (r) {
+		if (errno != EFAULT || run->exit_reason != KVM_EXIT_MEMORY_FAULT)
+			memattr_report_exit(vcpu, r, errno, "unexpected KVM_RUN failure");
+		TEST_ASSERT(r == -1 && errno == EFAULT && run->exit_reason == KVM_EXIT_MEMORY_FAULT,
+			    "KVM_RUN %d errno %d exit %u: expected a memory fault", r, errno,
+			    run->exit_reason);
+		TEST_ASSERT(run->memory_fault.gpa == (gpa & ~4095ULL) &&
+			    run->memory_fault.size == 4096,
+			    "memory fault at gpa %#llx size %#llx, expected %#llx size 4096",
+			    run->memory_fault.gpa, run->memory_fault.size, gpa & ~4095ULL);
+		return run->memory_fault.flags;
+	}
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	if (out)
+		*out = uc.args[1];
+	return 0;
+}
+
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

@@ -4,7 +4,7 @@
 
 SCRIPTS := scripts
 
-.PHONY: all deps kernel module selftests vmm initramfs run check soak bench clean distclean
+.PHONY: all deps kernel module selftests vmm initramfs run check check-ept soak bench clean distclean
 
 all: module selftests
 
@@ -33,6 +33,10 @@ run: initramfs
 # Everything testable: host cargo test, KUnit and selftests in the guest.
 check: deps
 	@$(SCRIPTS)/check.sh
+
+# The EPT paths under Bochs (VMX with EPT): EPT and VMX shadow paging.
+check-ept: deps
+	@$(SCRIPTS)/check-ept.sh
 
 # memattr_stress_test many times per boot, on NPT and shadow paging (SOAK_N, SOAK_SECS, SOAK_SEED).
 soak: initramfs

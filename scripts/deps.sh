@@ -4,7 +4,8 @@ source "$(dirname "$0")/lib.sh"
 PKGS=(linux-source-6.12 rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev
       busybox-static bc flex bison libelf-dev libssl-dev cpio kmod
       make gcc libc6-dev xz-utils patch python3 rsync file git
-      rust-web-clippy rustfmt-web python3-docutils)
+      rust-web-clippy rustfmt-web python3-docutils
+      bochs bochsbios vgabios isolinux syslinux-common xorriso)
 missing=()
 for p in "${PKGS[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

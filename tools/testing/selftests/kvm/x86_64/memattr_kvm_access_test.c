@@ -12,7 +12,9 @@
  *  - KVM_HC_CLOCK_PAIRING into an NW page exits with KVM_EXIT_MEMORY_FAULT
  *    and writes nothing; after relaxing, the hypercall runs.
  *  - MMIO gfns (no memslot): NW/NR deny the emulated MMIO access, also once
- *    KVM has cached an MMIO SPTE for the gfn.
+ *    KVM has cached an MMIO SPTE for the gfn, and NW denies a write that a
+ *    zero-length ioeventfd would complete in the kernel (on VMX, without
+ *    decoding it: the fast MMIO path).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +22,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -413,6 +416,41 @@ static void test_mmio_gfn(void)
 	pr_info("MMIO gfn without a memslot: NW/NR deny, also with a cached MMIO SPTE: ok\n");
 }
 
+static uint64_t eventfd_count(int efd)
+{
+	uint64_t n = 0;
+
+	if (read(efd, &n, sizeof(n)) != sizeof(n))
+		TEST_ASSERT(errno == EAGAIN, "read(eventfd): errno %d", errno);
+	return n;
+}
+
+static void test_mmio_ioeventfd(void)
+{
+	const uint64_t gpa = MMIO_GPA + 0x100;
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct kvm_ioeventfd io = { .addr = gpa, .len = 0, .fd = efd };
+	struct vm v = create();
+
+	TEST_ASSERT(efd >= 0, "eventfd()");
+	/* Length 0: KVM_FAST_MMIO_BUS as well as KVM_MMIO_BUS. */
+	vm_ioctl(v.vm, KVM_IOEVENTFD, &io);
+	/* Twice: the first write also leaves an MMIO SPTE behind. */
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT(!op(&v, OP_WRITE, gpa, 1, NULL), "unprotected ioeventfd write denied");
+		TEST_ASSERT_EQ(eventfd_count(efd), 1);
+	}
+	memattr_set(v.vm, MMIO_GPA, SZ_4K, NW);
+	TEST_ASSERT_EQ(op(&v, OP_WRITE, gpa, 2, NULL), F_WRITE);
+	TEST_ASSERT(!eventfd_count(efd), "a write denied by NW signalled the ioeventfd");
+	memattr_set(v.vm, MMIO_GPA, SZ_4K, 0);
+	TEST_ASSERT(!run_once(&v, gpa, NULL), "retry after relaxing NW denied");
+	TEST_ASSERT_EQ(eventfd_count(efd), 1);
+	close(efd);
+	kvm_vm_free(v.vm);
+	pr_info("zero-length ioeventfd on an MMIO gfn: NW denies the write, nothing signalled: ok\n");
+}
+
 static void test_write_race(void) { test_emulator_vs_set(true); }
 static void test_read_race(void) { test_emulator_vs_set(false); }
 
@@ -425,6 +463,7 @@ static const struct {
 	{ "skip", test_skip_on_nx_page },
 	{ "clock-pairing", test_clock_pairing },
 	{ "mmio", test_mmio_gfn },
+	{ "mmio-ioeventfd", test_mmio_ioeventfd },
 };
 
 /* memattr_kvm_access_test [PART...]: all parts, or only those named. */
@@ -446,6 +485,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
-		    "unknown part name; parts: write-race read-race skip clock-pairing mmio");
+		    "unknown part name; parts: write-race read-race skip clock-pairing mmio "
+		    "mmio-ioeventfd");
 	return 0;
 }

@@ -47,7 +47,7 @@ bench: deps
 	@$(SCRIPTS)/bench.sh
 
 clean:
-	rm -rf build/module build/initramfs* build/logs target
+	rm -rf build/module build/initramfs* build/logs build/bochs target
 
 distclean:
 	rm -rf build target

@@ -4,7 +4,7 @@
 
 SCRIPTS := scripts
 
-.PHONY: all deps kernel module selftests vmm initramfs run check check-ept soak bench clean distclean
+.PHONY: all deps kernel module selftests vmm initramfs run check check-ept check-upstream soak bench clean distclean
 
 all: module selftests
 
@@ -38,6 +38,10 @@ check: deps
 check-ept: deps
 	@$(SCRIPTS)/check-ept.sh
 
+# Upstream's whole x86 KVM selftest suite, C store vs kvm_memattr in one boot.
+check-upstream: deps
+	@$(SCRIPTS)/check-upstream.sh
+
 # memattr_stress_test many times per boot, on NPT and shadow paging (SOAK_N, SOAK_SECS, SOAK_SEED).
 soak: initramfs
 	@$(SCRIPTS)/soak.sh
@@ -47,7 +51,7 @@ bench: deps
 	@$(SCRIPTS)/bench.sh
 
 clean:
-	rm -rf build/module build/initramfs* build/logs build/bochs target
+	rm -rf build/module build/initramfs* build/logs build/bochs build/tests-upstream target
 
 distclean:
 	rm -rf build target

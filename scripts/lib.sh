@@ -13,6 +13,8 @@ prod)	KSRC=$BUILD/linux-prod; MODDIR=$BUILD/module-prod; INITRAMFS=$BUILD/initra
 	KCONFIG_EXTRA=$ROOT/kernel/prod.fragment ;;
 *)	echo "unknown FLAVOR=$FLAVOR" >&2; exit 1 ;;
 esac
+# make check-upstream boots an initramfs that also carries upstream's whole suite.
+[ -z "${UPSTREAM_SUITE:-}" ] || INITRAMFS=$BUILD/initramfs-$FLAVOR-upstream.cpio.gz
 BINDGEN_VERSION=0.73.2
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 KMAKE=(make -C "$KSRC" LLVM=-19 RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# make check-upstream: upstream's whole x86 KVM selftest suite, each program
+# on upstream's C store and then with kvm_memattr loaded, in one boot of the
+# test kernel (guest/upstream.sh). Fails when a program that passes on the C
+# store does not pass with the module. Not part of make check: the suite takes
+# longer under emulation than CI allows (UPSTREAM_LIMIT: seconds per program).
+export UPSTREAM_SUITE=1
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$BUILD/logs"
+ALL=$BUILD/logs/check-upstream.results
+: > "$ALL"
+for step in kernel module selftests selftests-upstream vmm initramfs; do
+	"$ROOT/scripts/$step.sh" || { echo "FAIL build/$step (see the output above)" >> "$ALL"; summarize "$ALL"; }
+done
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-14400} "$ROOT/scripts/guest.sh" upstream check-upstream \
+	"kvm.force_emulation_prefix=1 kunit.filter_glob=none memattr.limit=${UPSTREAM_LIMIT:-180}" || true
+cat "$BUILD/logs/check-upstream.results" >> "$ALL"
+summarize "$ALL"

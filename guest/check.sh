@@ -23,6 +23,7 @@ if load_module; then
 	run_test "memattr-rust/memattr_uapi_test" 300 /tests/memattr_uapi_test -b kvm_memattr
 	run_test "memattr-rust/memattr_protect_test" 300 /tests/memattr_protect_test
 	run_test "memattr-rust/memattr_kvm_access_test" 300 /tests/memattr_kvm_access_test
+	run_test "memattr-rust/memattr_host_access_test" 300 /tests/memattr_host_access_test
 	run_test "memattr-rust/memattr-vmm-demo" 300 /tests/memattr-vmm-demo
 	run_test "memattr-rust/memattr_hostile_test" 300 /tests/memattr_hostile_test
 	run_test "memattr-rust/memattr_getset_race_test" 300 /tests/memattr_getset_race_test 10

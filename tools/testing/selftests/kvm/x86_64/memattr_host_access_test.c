@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * NR/NW against the guest-memory areas KVM writes on its own, outside any
+ * guest instruction (Documentation/virt/kvm/memory-attributes.rst, 1.6).
+ * For each vector the page is filled with a pattern through the VMM's
+ * mapping, then:
+ *
+ *  - registered in an NW page: KVM writes nothing there (the pattern
+ *    survives KVM_RUNs that would update it) and the VM's
+ *    memattr_host_denied stat counts the refusal; MSRs whose registration
+ *    KVM checks today (PV EOI, async PF) fail with #GP as for a gpa without
+ *    memslot;
+ *  - relaxed: after clearing NW the feature works (KVM writes the page);
+ *  - tightened while in use (steal time, kvmclock): a SET of NW on the page
+ *    KVM already writes stops the writes.
+ *
+ * Also an emulated "rep movsb" (forced emulation) into an NW page: memory
+ * fault, nothing written.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/kvm.h>
+#include <linux/kvm_para.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+#include "memattr_util.h"
+
+#define NW		KVM_MEMORY_ATTRIBUTE_NW
+#define F_WRITE		KVM_MEMORY_EXIT_FLAG_WRITE
+#define DATA_GPA	0xc0000000ULL	/* identity-mapped in the guest */
+#define DATA_SLOT	10
+#define DATA_PAGES	8
+#define SZ_4K		4096ULL
+#define PAGE(n)		(DATA_GPA + (n) * SZ_4K)
+/* KVM_RUNs given to KVM to update an area (each loads the vCPU). */
+#define RUNS		8
+
+enum { OP_WRMSR = 1, OP_REP_MOVSB, OP_NOP };
+
+static uint64_t cmd_op, cmd_a, cmd_b;
+
+static void guest_code(void)
+{
+	for (;;) {
+		uint64_t op = READ_ONCE(cmd_op), a = READ_ONCE(cmd_a);
+		uint64_t b = READ_ONCE(cmd_b), r = 0, n = 16;
+
+		switch (op) {
+		case OP_WRMSR:
+			r = wrmsr_safe(a, b);
+			break;
+		case OP_REP_MOVSB:
+			asm volatile(KVM_FEP "rep movsb"
+				     : "+S"(a), "+D"(b), "+c"(n) : : "memory");
+			r = n;
+			break;
+		}
+		GUEST_SYNC(r);
+	}
+}
+
+struct vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+};
+
+static struct vm create(void)
+{
+	struct vm v;
+
+	v.vm = vm_create_with_one_vcpu(&v.vcpu, guest_code);
+	vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
+				    DATA_PAGES, 0);
+	virt_map(v.vm, DATA_GPA, DATA_GPA, DATA_PAGES);
+	return v;
+}
+
+static uint8_t *hva(struct vm *v, uint64_t gpa)
+{
+	return addr_gpa2hva(v->vm, gpa);
+}
+
+/* Run the guest's command @op once; its result, or the memory-fault flags. */
+static uint64_t run(struct vm *v, uint64_t op, uint64_t a, uint64_t b, uint64_t fault_gpa,
+		    uint64_t *out)
+{
+	cmd_op = op;
+	cmd_a = a;
+	cmd_b = b;
+	sync_global_to_guest(v->vm, cmd_op);
+	sync_global_to_guest(v->vm, cmd_a);
+	sync_global_to_guest(v->vm, cmd_b);
+	return memattr_run_access(v->vcpu, fault_gpa, out);
+}
+
+static uint64_t guest_wrmsr(struct vm *v, uint32_t msr, uint64_t val)
+{
+	uint64_t vector = ~0ULL;
+
+	TEST_ASSERT(!run(v, OP_WRMSR, msr, val, 0, &vector), "WRMSR %#x faulted", msr);
+	return vector;
+}
+
+/* Give KVM RUNS vCPU loads (and so steal-time and clock updates) to write. */
+static void idle(struct vm *v)
+{
+	for (int i = 0; i < RUNS; i++)
+		TEST_ASSERT(!run(v, OP_NOP, 0, 0, 0, NULL), "idle run faulted");
+}
+
+static uint64_t denied_stat(struct vm *v)
+{
+	return vm_get_stat(v->vm, "memattr_host_denied");
+}
+
+static void fill(struct vm *v, uint64_t gpa, uint8_t byte, uint8_t *copy)
+{
+	memset(hva(v, gpa), byte, SZ_4K);
+	memcpy(copy, hva(v, gpa), SZ_4K);
+}
+
+static void expect_untouched(struct vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
+{
+	TEST_ASSERT(!memcmp(hva(v, gpa), copy, SZ_4K),
+		    "%s: KVM wrote the NW page %#lx", what, gpa);
+}
+
+static void expect_written(struct vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
+{
+	TEST_ASSERT(memcmp(hva(v, gpa), copy, SZ_4K),
+		    "%s: KVM did not write the page %#lx after NW was cleared", what, gpa);
+}
+
+/*
+ * Areas KVM keeps writing (steal time, kvmclock): registered in an NW page,
+ * relaxed, then tightened while KVM uses the page.  @kick makes KVM update
+ * the area once more.
+ */
+static void test_updated_area(const char *what, uint32_t msr, uint64_t enable,
+			      void (*kick)(struct vm *v, uint32_t msr, uint64_t val))
+{
+	const uint64_t gpa = PAGE(2);
+	struct vm v = create();
+	uint8_t copy[SZ_4K];
+	uint64_t before;
+
+	fill(&v, gpa, 0xaa, copy);
+	memattr_set(v.vm, gpa, SZ_4K, NW);
+	before = denied_stat(&v);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, gpa | enable), 0);
+	idle(&v);
+	expect_untouched(&v, gpa, copy, what);
+	TEST_ASSERT(denied_stat(&v) > before,
+		    "%s: no refused access counted (memattr_host_denied %lu)", what,
+		    denied_stat(&v));
+
+	memattr_set(v.vm, gpa, SZ_4K, 0);
+	kick(&v, msr, gpa | enable);
+	idle(&v);
+	expect_written(&v, gpa, copy, what);
+
+	/* KVM has the page cached and mapped now: tighten under it. */
+	memattr_set(v.vm, gpa, SZ_4K, NW);
+	fill(&v, gpa, 0x55, copy);
+	before = denied_stat(&v);
+	kick(&v, msr, gpa | enable);
+	idle(&v);
+	expect_untouched(&v, gpa, copy, what);
+	TEST_ASSERT(denied_stat(&v) > before, "%s: tightened, no refusal counted", what);
+	kvm_vm_free(v.vm);
+	pr_info("%s in an NW page: not written, counted; relaxed: written; tightened in use: "
+		"not written: ok\n", what);
+}
+
+static void kick_wrmsr(struct vm *v, uint32_t msr, uint64_t val)
+{
+	TEST_ASSERT_EQ(guest_wrmsr(v, msr, val), 0);
+}
+
+/* KVM_SET_CLOCK asks every vCPU for a kvmclock update, without the guest. */
+static void kick_set_clock(struct vm *v, uint32_t msr, uint64_t val)
+{
+	struct kvm_clock_data data = {};
+
+	vm_ioctl(v->vm, KVM_GET_CLOCK, &data);
+	data.flags = 0;
+	vm_ioctl(v->vm, KVM_SET_CLOCK, &data);
+}
+
+static void test_steal_time(void)
+{
+	test_updated_area("steal time", MSR_KVM_STEAL_TIME, KVM_MSR_ENABLED, kick_wrmsr);
+}
+
+static void test_kvmclock(void)
+{
+	test_updated_area("kvmclock", MSR_KVM_SYSTEM_TIME_NEW, 1, kick_set_clock);
+}
+
+/*
+ * Areas KVM checks when the guest registers them (PV EOI, async PF): an NW
+ * page is refused with #GP, as a gpa without memslot is; relaxed, accepted.
+ */
+static void test_registered_area(const char *what, uint32_t msr, uint64_t enable,
+				 uint32_t setup_msr, uint64_t setup_val)
+{
+	const uint64_t gpa = PAGE(3);
+	struct vm v = create();
+	uint8_t copy[SZ_4K];
+	uint64_t before;
+
+	if (setup_msr)
+		TEST_ASSERT_EQ(guest_wrmsr(&v, setup_msr, setup_val), 0);
+	fill(&v, gpa, 0xaa, copy);
+	memattr_set(v.vm, gpa, SZ_4K, NW);
+	before = denied_stat(&v);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, gpa | enable), GP_VECTOR);
+	idle(&v);
+	expect_untouched(&v, gpa, copy, what);
+	TEST_ASSERT(denied_stat(&v) > before, "%s: no refusal counted", what);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, 0), 0);
+
+	memattr_set(v.vm, gpa, SZ_4K, 0);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, gpa | enable), 0);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, 0), 0);
+	kvm_vm_free(v.vm);
+	pr_info("%s in an NW page: #GP as without memslot, counted; relaxed: accepted: ok\n",
+		what);
+}
+
+static void test_pv_eoi(void)
+{
+	test_registered_area("PV EOI", MSR_KVM_PV_EOI_EN, KVM_MSR_ENABLED, 0, 0);
+}
+
+static void test_async_pf(void)
+{
+	/* Delivered as an interrupt: its vector is set first. */
+	test_registered_area("async PF", MSR_KVM_ASYNC_PF_EN,
+			     KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT,
+			     MSR_KVM_ASYNC_PF_INT, 0xec);
+}
+
+static void test_rep_movsb(void)
+{
+	const uint64_t src = PAGE(4), dst = PAGE(5);
+	struct vm v = create();
+	uint8_t copy[SZ_4K];
+	uint64_t left = ~0ULL;
+
+	/* Every boot of make check and make check-ept enables it. */
+	TEST_ASSERT(is_forced_emulation_enabled, "rep movsb: needs kvm.force_emulation_prefix=1");
+	memset(hva(&v, src), 0x11, SZ_4K);
+	fill(&v, dst, 0xaa, copy);
+	memattr_set(v.vm, dst, SZ_4K, NW);
+	TEST_ASSERT_EQ(run(&v, OP_REP_MOVSB, src, dst + 8, dst, NULL), F_WRITE);
+	expect_untouched(&v, dst, copy, "emulated rep movsb");
+	memattr_set(v.vm, dst, SZ_4K, 0);
+	TEST_ASSERT(!run(&v, OP_REP_MOVSB, src, dst + 8, 0, &left), "relaxed rep movsb faulted");
+	TEST_ASSERT_EQ(left, 0);
+	TEST_ASSERT(hva(&v, dst)[8] == 0x11 && hva(&v, dst)[23] == 0x11 &&
+		    hva(&v, dst)[24] == 0xaa, "relaxed rep movsb did not copy 16 bytes");
+	kvm_vm_free(v.vm);
+	pr_info("emulated rep movsb into an NW page: memory fault, nothing written; "
+		"relaxed: copies: ok\n");
+}
+
+static const struct {
+	const char *name;
+	void (*fn)(void);
+} parts[] = {
+	{ "steal-time", test_steal_time },
+	{ "kvmclock", test_kvmclock },
+	{ "pv-eoi", test_pv_eoi },
+	{ "async-pf", test_async_pf },
+	{ "rep-movsb", test_rep_movsb },
+};
+
+/* memattr_host_access_test [PART...]: all parts, or only those named. */
+int main(int argc, char *argv[])
+{
+	int ran = 0;
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
+	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
+
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		bool want = argc == 1;
+
+		for (int a = 1; a < argc; a++)
+			want |= !strcmp(argv[a], parts[i].name);
+		if (want) {
+			parts[i].fn();
+			ran++;
+		}
+	}
+	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
+		    "unknown part name; parts: steal-time kvmclock pv-eoi async-pf rep-movsb");
+	return 0;
+}

@@ -14,8 +14,11 @@
  *  - tightened while in use (steal time, kvmclock): a SET of NW on the page
  *    KVM already writes stops the writes.
  *
- * Also an emulated "rep movsb" (forced emulation) into an NW page: memory
- * fault, nothing written.
+ * Also an emulated "rep movsb" (forced emulation) into an NW page, and
+ * nested SVM's VMRUN with its VMCB in an NW page, VMSAVE into an NW page and
+ * VMLOAD from an NR page (instructions KVM completes by mapping the page):
+ * memory fault with RIP on the instruction, nothing written; relaxed, the
+ * instruction runs.
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,8 +30,12 @@
 #include "processor.h"
 #include "test_util.h"
 #include "memattr_util.h"
+#include "svm_util.h"
 
+#define NR		KVM_MEMORY_ATTRIBUTE_NR
 #define NW		KVM_MEMORY_ATTRIBUTE_NW
+#define NX		KVM_MEMORY_ATTRIBUTE_NX
+#define F_READ		KVM_MEMORY_EXIT_FLAG_READ
 #define F_WRITE		KVM_MEMORY_EXIT_FLAG_WRITE
 #define DATA_GPA	0xc0000000ULL	/* identity-mapped in the guest */
 #define DATA_SLOT	10
@@ -268,6 +275,101 @@ static void test_rep_movsb(void)
 		"relaxed: copies: ok\n");
 }
 
+/* Nested SVM ------------------------------------------------------------ */
+
+/* L2 only exits: VMRUN keeps L1's other registers, so L1's survive. */
+void l2_vmmcall(void);
+asm(".pushsection .text\n"
+    "l2_vmmcall:\n"
+    "	vmmcall\n"
+    "	ud2\n"
+    ".popsection\n");
+
+static void l1_guest_code(struct svm_test_data *svm, uint64_t save_gpa)
+{
+	static unsigned long l2_stack[64];
+
+	generic_svm_setup(svm, l2_vmmcall, &l2_stack[64]);
+	GUEST_SYNC(1);
+	/* Not the library's run_guest(): L1 must not write the VMCB itself. */
+	asm volatile("vmrun %%rax" : : "a"(svm->vmcb_gpa) : "memory", "cc");
+	GUEST_SYNC(svm->vmcb->control.exit_code);
+	asm volatile("vmsave %%rax" : : "a"(save_gpa) : "memory");
+	GUEST_SYNC(3);
+	asm volatile("vmload %%rax" : : "a"(save_gpa) : "memory");
+	GUEST_SYNC(4);
+}
+
+static void expect_sync(struct kvm_vcpu *vcpu, uint64_t want)
+{
+	uint64_t got = ~0ULL;
+
+	TEST_ASSERT(!memattr_run_access(vcpu, 0, &got), "unexpected memory fault");
+	TEST_ASSERT_EQ(got, want);
+}
+
+/* The instruction at RIP is VMRUN, VMSAVE or VMLOAD (0f 01 d8/db/da). */
+static void expect_rip_on(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t modrm)
+{
+	struct kvm_regs regs;
+	uint8_t *insn;
+
+	vcpu_regs_get(vcpu, &regs);
+	insn = addr_gva2hva(vm, regs.rip);
+	TEST_ASSERT(insn[0] == 0x0f && insn[1] == 0x01 && insn[2] == modrm,
+		    "RIP %#llx is not on the refused instruction (0f 01 %02x)", regs.rip, modrm);
+}
+
+static void test_nested_svm(void)
+{
+	const uint64_t save = PAGE(6);
+	struct kvm_vcpu *vcpu;
+	struct svm_test_data *svm;
+	vm_vaddr_t svm_gva;
+	struct kvm_vm *vm;
+	uint8_t copy[SZ_4K];
+	uint64_t vmcb;
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_SVM), "nested-svm: no SVM in this guest (nested=0?)");
+	vm = vm_create_with_one_vcpu(&vcpu, l1_guest_code);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);
+	virt_map(vm, DATA_GPA, DATA_GPA, DATA_PAGES);
+	svm = vcpu_alloc_svm(vm, &svm_gva);
+	vcpu_args_set(vcpu, 2, svm_gva, save);
+	vmcb = svm->vmcb_gpa;
+	expect_sync(vcpu, 1);
+
+	/* VMRUN with VMCB12 in an NW page. */
+	memcpy(copy, addr_gpa2hva(vm, vmcb), SZ_4K);
+	memattr_set(vm, vmcb, SZ_4K, NW);
+	TEST_ASSERT_EQ(memattr_run_access(vcpu, vmcb, NULL), F_WRITE);
+	expect_rip_on(vm, vcpu, 0xd8);
+	TEST_ASSERT(!memcmp(copy, addr_gpa2hva(vm, vmcb), SZ_4K), "refused VMRUN wrote its VMCB");
+	memattr_set(vm, vmcb, SZ_4K, 0);
+	expect_sync(vcpu, SVM_EXIT_VMMCALL);
+
+	/* VMSAVE into an NW page. */
+	memset(addr_gpa2hva(vm, save), 0xaa, SZ_4K);
+	memcpy(copy, addr_gpa2hva(vm, save), SZ_4K);
+	memattr_set(vm, save, SZ_4K, NW);
+	TEST_ASSERT_EQ(memattr_run_access(vcpu, save, NULL), F_WRITE);
+	expect_rip_on(vm, vcpu, 0xdb);
+	TEST_ASSERT(!memcmp(copy, addr_gpa2hva(vm, save), SZ_4K), "refused VMSAVE wrote the page");
+	memattr_set(vm, save, SZ_4K, 0);
+	expect_sync(vcpu, 3);
+	TEST_ASSERT(memcmp(copy, addr_gpa2hva(vm, save), SZ_4K), "VMSAVE wrote nothing");
+
+	/* VMLOAD of what it saved, from an NR page. */
+	memattr_set(vm, save, SZ_4K, NR | NW | NX);
+	TEST_ASSERT_EQ(memattr_run_access(vcpu, save, NULL), F_READ);
+	expect_rip_on(vm, vcpu, 0xda);
+	memattr_set(vm, save, SZ_4K, 0);
+	expect_sync(vcpu, 4);
+	kvm_vm_free(vm);
+	pr_info("nested SVM: VMRUN (VMCB in an NW page), VMSAVE (NW), VMLOAD (NR): memory fault "
+		"on the instruction, nothing written; relaxed: they run: ok\n");
+}
+
 static const struct {
 	const char *name;
 	void (*fn)(void);
@@ -277,6 +379,7 @@ static const struct {
 	{ "pv-eoi", test_pv_eoi },
 	{ "async-pf", test_async_pf },
 	{ "rep-movsb", test_rep_movsb },
+	{ "nested-svm", test_nested_svm },
 };
 
 /* memattr_host_access_test [PART...]: all parts, or only those named. */
@@ -298,6 +401,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
-		    "unknown part name; parts: steal-time kvmclock pv-eoi async-pf rep-movsb");
+		    "unknown part name; parts: steal-time kvmclock pv-eoi async-pf rep-movsb "
+		    "nested-svm");
 	return 0;
 }

@@ -14,6 +14,11 @@
  *  - tightened while in use (steal time, kvmclock): a SET of NW on the page
  *    KVM already writes stops the writes.
  *
+ * Also the guest's page-table walk (KVM's, on shadow paging and in the
+ * emulator): a first access whose PTE needs its Accessed bit set in an NW
+ * page-table page, and one whose PTE is in an NR page, exit with the memory
+ * fault at the table's page as they do on NPT, where the CPU walks.
+ *
  * Also an emulated "rep movsb" (forced emulation) into an NW page, and
  * nested SVM's VMRUN with its VMCB in an NW page, VMSAVE into an NW page and
  * VMLOAD from an NR page (instructions KVM completes by mapping the page):
@@ -45,7 +50,7 @@
 /* KVM_RUNs given to KVM to update an area (each loads the vCPU). */
 #define RUNS		8
 
-enum { OP_WRMSR = 1, OP_REP_MOVSB, OP_NOP };
+enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP };
 
 static uint64_t cmd_op, cmd_a, cmd_b;
 
@@ -64,6 +69,10 @@ static void guest_code(void)
 				     : "+S"(a), "+D"(b), "+c"(n) : : "memory");
 			r = n;
 			break;
+		case OP_NOP:
+			break;
+		default:
+			r = memattr_guest_access(op, a, b);
 		}
 		GUEST_SYNC(r);
 	}
@@ -275,6 +284,63 @@ static void test_rep_movsb(void)
 		"relaxed: copies: ok\n");
 }
 
+/* Page-table walks ---------------------------------------------------- */
+
+#define PTE_A	(1ULL << 5)
+#define PTE_D	(1ULL << 6)
+
+static void test_pt_walk(void)
+{
+	struct vm v = create();
+	uint64_t *pte[3], pt, got = 0;
+	const char *how[3] = { "A-bit update (NW)", "PTE read (NR)", "emulated PTE read (NR)" };
+	const uint64_t op[3] = { OP_READ, OP_READ, OP_FEP_READ };
+
+	TEST_ASSERT(is_forced_emulation_enabled, "pt-walk: needs kvm.force_emulation_prefix=1");
+	/*
+	 * Three pages never touched, their PTEs in one table page.  The first
+	 * needs its Accessed bit set; the others have it, so their walks only
+	 * read.  Where the CPU walks (NPT/EPT), the exit's flag is the one of
+	 * the nested fault the CPU reports: QEMU's walker asks for write access
+	 * to every page-table page on NPT, so a READ there may come as WRITE
+	 * (NR comes with NW).  Where KVM walks it is exact.
+	 */
+	bool cpu_walks = memattr_mmu_tdp();
+	int as_write = 0;
+
+	for (int i = 0; i < 3; i++) {
+		pte[i] = vm_get_page_table_entry(v.vm, PAGE(5 + i));
+		*pte[i] &= ~(PTE_A | PTE_D);
+		if (i)
+			*pte[i] |= PTE_A;
+		*(uint64_t *)hva(&v, PAGE(5 + i)) = 0x5a5a0000 + i;
+	}
+	pt = addr_hva2gpa(v.vm, pte[0]) & ~(SZ_4K - 1);
+	TEST_ASSERT(pt == (addr_hva2gpa(v.vm, pte[2]) & ~(SZ_4K - 1)), "PTEs in two tables");
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t attrs = i ? NR | NW | NX : NW, flag = i ? F_READ : F_WRITE;
+
+		memattr_set(v.vm, pt, SZ_4K, attrs);
+		got = run(&v, op[i], PAGE(5 + i), 0, pt, NULL);
+		if (got == F_WRITE && flag == F_READ && op[i] == OP_READ && cpu_walks)
+			as_write++;
+		else
+			TEST_ASSERT(got == flag, "%s: exit flags %#lx, expected %#lx", how[i], got,
+				    flag);
+		TEST_ASSERT(i || !(*pte[i] & PTE_A), "%s: the refused walk set Accessed", how[i]);
+		memattr_set(v.vm, pt, SZ_4K, 0);
+		TEST_ASSERT(!run(&v, op[i], PAGE(5 + i), 0, 0, &got), "%s: relaxed, faulted", how[i]);
+		TEST_ASSERT_EQ(got, 0x5a5a0000 + i);
+		TEST_ASSERT(*pte[i] & PTE_A, "%s: relaxed, the walk did not set Accessed", how[i]);
+	}
+	kvm_vm_free(v.vm);
+	pr_info("page-table walk (%s): A-bit update in an NW table, PTE read from an NR table "
+		"(guest and emulated access): memory fault at the table%s; relaxed: runs: ok\n",
+		cpu_walks ? "the CPU's, nested paging" : "KVM's, shadow paging",
+		as_write ? " (the CPU's PTE read reported as a write)" : "");
+}
+
 /* Nested SVM ------------------------------------------------------------ */
 
 /* L2 only exits: VMRUN keeps L1's other registers, so L1's survive. */
@@ -380,6 +446,7 @@ static const struct {
 	{ "async-pf", test_async_pf },
 	{ "rep-movsb", test_rep_movsb },
 	{ "nested-svm", test_nested_svm },
+	{ "pt-walk", test_pt_walk },
 };
 
 /* memattr_host_access_test [PART...]: all parts, or only those named. */
@@ -402,6 +469,6 @@ int main(int argc, char *argv[])
 	}
 	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
 		    "unknown part name; parts: steal-time kvmclock pv-eoi async-pf rep-movsb "
-		    "nested-svm");
+		    "nested-svm pt-walk");
 	return 0;
 }

@@ -133,6 +133,22 @@ static inline bool memattr_mmu_exec_only(void)
 }
 
 /*
+ * Whether the CPU walks guest page tables (NPT or EPT) rather than KVM.  The
+ * vendor module in use decides: a built-in kvm_intel shows ept=Y on AMD too.
+ */
+static inline bool memattr_mmu_tdp(void)
+{
+	FILE *f = fopen(host_cpu_is_amd ? "/sys/module/kvm_amd/parameters/npt" :
+					  "/sys/module/kvm_intel/parameters/ept", "r");
+	int c;
+
+	TEST_ASSERT(f, "no NPT/EPT module parameter");
+	c = fgetc(f);
+	fclose(f);
+	return c == 'Y' || c == '1';
+}
+
+/*
  * Print everything known about the vCPU's last exit: the KVM_RUN return and
  * errno, the exit reason, the memory-fault data, and for exits that end the
  * guest (SHUTDOWN, INTERNAL_ERROR, FAIL_ENTRY) or are otherwise unexpected the

@@ -227,6 +227,64 @@ static void bench_round_trips(void)
 	kvm_vm_free(vm);
 }
 
+/*
+ * Guest-visible conversion cost: the guest converts a range private and back
+ * with KVM_HC_MAP_GPA_RANGE, which exits to the VMM (KVM_CAP_EXIT_HYPERCALL);
+ * the VMM SETs the attributes and re-enters, as a confidential VMM does.
+ */
+#define MG_GPA		0x200000000ULL	/* 2 MiB aligned, no memslot */
+#define MG_ROUNDS	2048
+
+static uint64_t mg_size;
+
+static void guest_map_gpa(void)
+{
+	uint64_t sz = READ_ONCE(mg_size);
+	uint64_t pg = sz == SZ_4K ? KVM_MAP_GPA_RANGE_PAGE_SZ_4K : KVM_MAP_GPA_RANGE_PAGE_SZ_2M;
+
+	for (int i = 0; i < MG_ROUNDS; i++) {
+		kvm_hypercall_map_gpa_range(MG_GPA, sz, KVM_MAP_GPA_RANGE_ENCRYPTED | pg);
+		kvm_hypercall_map_gpa_range(MG_GPA, sz, KVM_MAP_GPA_RANGE_DECRYPTED | pg);
+	}
+	GUEST_DONE();
+}
+
+static void bench_map_gpa_range(uint64_t size, const char *name)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct kvm_run *run;
+	struct ucall uc;
+	int exits = 0;
+	double t0;
+
+	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_map_gpa);
+	vm_enable_cap(vm, KVM_CAP_EXIT_HYPERCALL, BIT_ULL(KVM_HC_MAP_GPA_RANGE));
+	mg_size = size;
+	sync_global_to_guest(vm, mg_size);
+	run = vcpu->run;
+	t0 = now_ns();
+	for (;;) {
+		vcpu_run(vcpu);
+		if (run->exit_reason != KVM_EXIT_HYPERCALL)
+			break;
+		TEST_ASSERT(run->hypercall.nr == KVM_HC_MAP_GPA_RANGE &&
+			    run->hypercall.args[0] == MG_GPA &&
+			    run->hypercall.args[1] * SZ_4K == size,
+			    "unexpected hypercall %llu (%#llx, %llu pages)", run->hypercall.nr,
+			    run->hypercall.args[0], run->hypercall.args[1]);
+		memattr_set(vm, MG_GPA, size,
+			    run->hypercall.args[2] & KVM_MAP_GPA_RANGE_ENCRYPTED ? PRIV : 0);
+		run->hypercall.ret = 0;
+		exits++;
+	}
+	memattr_expect_ucall(vcpu, UCALL_DONE, &uc);
+	TEST_ASSERT_EQ(exits, 2 * MG_ROUNDS);
+	report(name, MG_ROUNDS / ((now_ns() - t0) / 1e9), "per_s");
+	kvm_vm_free(vm);
+}
+
 /* A guest that touches [MAP_GPA, +map_pages) once per run, reading or writing. */
 #define MAP_GPA		0x100000000ULL
 #define MAP_SLOT	11
@@ -361,6 +419,8 @@ int main(int argc, char *argv[])
 		bench_unmapped("1T_unaligned", SZ_4K, null_ns);
 	}
 	bench_round_trips();
+	bench_map_gpa_range(SZ_4K, "guest_map_gpa_round_trips_4K");
+	bench_map_gpa_range(512 * SZ_4K, "guest_map_gpa_round_trips_2M");
 	bench_fault_path(!strcmp(backend, "kvm_memattr"));
 	bench_mapped(!strcmp(backend, "kvm_memattr"));
 	return 0;

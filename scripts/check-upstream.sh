@@ -12,7 +12,7 @@ ALL=$BUILD/logs/check-upstream.results
 for step in kernel module selftests selftests-upstream vmm initramfs; do
 	"$ROOT/scripts/$step.sh" || { echo "FAIL build/$step (see the output above)" >> "$ALL"; summarize "$ALL"; }
 done
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-14400} "$ROOT/scripts/guest.sh" upstream check-upstream \
-	"kvm.force_emulation_prefix=1 kunit.filter_glob=none memattr.limit=${UPSTREAM_LIMIT:-180}" || true
-cat "$BUILD/logs/check-upstream.results" >> "$ALL"
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-14400} "$ROOT/scripts/guest.sh" upstream upstream-suite \
+	"kvm.force_emulation_prefix=1 kunit.filter_glob=none memattr.limit=${UPSTREAM_LIMIT:-300}" || true
+cat "$BUILD/logs/upstream-suite.results" >> "$ALL"
 summarize "$ALL"

@@ -69,6 +69,9 @@ run_one() {
 mkdir -p /tmp/upstream
 programs=$(ls /upstream | grep -v '^nx_huge_pages_test$')
 programs="$programs nx_huge_pages_test"
+# memattr.only=A,B: only those programs (UPSTREAM_ONLY in make check-upstream).
+only=$(sed -n 's/.*memattr\.only=\([a-z0-9_,]*\).*/\1/p' /proc/cmdline | tr , ' ')
+[ -z "$only" ] || programs=$only
 for t in $programs; do
 	run_one c "$t"
 done

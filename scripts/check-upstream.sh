@@ -3,7 +3,8 @@
 # on upstream's C store and then with kvm_memattr loaded, in one boot of the
 # test kernel (guest/upstream.sh). Fails when a program that passes on the C
 # store does not pass with the module. Not part of make check: the suite takes
-# longer under emulation than CI allows (UPSTREAM_LIMIT: seconds per program).
+# longer under emulation than CI allows (UPSTREAM_LIMIT: seconds per program;
+# UPSTREAM_ONLY=a,b: only those programs).
 export UPSTREAM_SUITE=1
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$BUILD/logs"
@@ -13,6 +14,6 @@ for step in kernel module selftests selftests-upstream vmm initramfs; do
 	"$ROOT/scripts/$step.sh" || { echo "FAIL build/$step (see the output above)" >> "$ALL"; summarize "$ALL"; }
 done
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-14400} "$ROOT/scripts/guest.sh" upstream upstream-suite \
-	"kvm.force_emulation_prefix=1 kunit.filter_glob=none memattr.limit=${UPSTREAM_LIMIT:-300}" || true
+	"kvm.force_emulation_prefix=1 kunit.filter_glob=none memattr.limit=${UPSTREAM_LIMIT:-300}${UPSTREAM_ONLY:+ memattr.only=$UPSTREAM_ONLY}" || true
 cat "$BUILD/logs/upstream-suite.results" >> "$ALL"
 summarize "$ALL"

@@ -436,10 +436,7 @@ static void test_nested_svm(void)
 		"on the instruction, nothing written; relaxed: they run: ok\n");
 }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} parts[] = {
+static const struct memattr_part parts[] = {
 	{ "steal-time", test_steal_time },
 	{ "kvmclock", test_kvmclock },
 	{ "pv-eoi", test_pv_eoi },
@@ -452,23 +449,8 @@ static const struct {
 /* memattr_host_access_test [PART...]: all parts, or only those named. */
 int main(int argc, char *argv[])
 {
-	int ran = 0;
-
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
-
-	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-		bool want = argc == 1;
-
-		for (int a = 1; a < argc; a++)
-			want |= !strcmp(argv[a], parts[i].name);
-		if (want) {
-			parts[i].fn();
-			ran++;
-		}
-	}
-	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
-		    "unknown part name; parts: steal-time kvmclock pv-eoi async-pf rep-movsb "
-		    "nested-svm pt-walk");
+	memattr_run_parts(parts, ARRAY_SIZE(parts), argc, argv);
 	return 0;
 }

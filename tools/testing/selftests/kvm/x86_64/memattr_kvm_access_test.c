@@ -455,10 +455,7 @@ static void test_mmio_ioeventfd(void)
 static void test_write_race(void) { test_emulator_vs_set(true); }
 static void test_read_race(void) { test_emulator_vs_set(false); }
 
-static const struct {
-	const char *name;
-	void (*fn)(void);
-} parts[] = {
+static const struct memattr_part parts[] = {
 	{ "write-race", test_write_race },
 	{ "read-race", test_read_race },
 	{ "skip", test_skip_on_nx_page },
@@ -470,23 +467,8 @@ static const struct {
 /* memattr_kvm_access_test [PART...]: all parts, or only those named. */
 int main(int argc, char *argv[])
 {
-	int ran = 0;
-
 	TEST_REQUIRE(kvm_has_cap(KVM_CAP_MEMORY_ATTRIBUTES));
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
-
-	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-		bool want = argc == 1;
-
-		for (int a = 1; a < argc; a++)
-			want |= !strcmp(argv[a], parts[i].name);
-		if (want) {
-			parts[i].fn();
-			ran++;
-		}
-	}
-	TEST_ASSERT(ran == (argc == 1 ? (int)ARRAY_SIZE(parts) : argc - 1),
-		    "unknown part name; parts: write-race read-race skip clock-pairing mmio "
-		    "mmio-ioeventfd");
+	memattr_run_parts(parts, ARRAY_SIZE(parts), argc, argv);
 	return 0;
 }

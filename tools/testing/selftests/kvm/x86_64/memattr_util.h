@@ -132,6 +132,34 @@ static inline bool memattr_mmu_exec_only(void)
 	return ept == 'Y' && x_only;
 }
 
+/* A test made of parts that can also run one by one: "TEST [PART...]". */
+struct memattr_part {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Every part, or only those named on the command line; an unknown name fails. */
+static inline void memattr_run_parts(const struct memattr_part *parts, size_t n, int argc,
+				     char *argv[])
+{
+	char names[512] = "";
+	int ran = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool want = argc == 1;
+
+		for (int a = 1; a < argc; a++)
+			want |= !strcmp(argv[a], parts[i].name);
+		if (want) {
+			parts[i].fn();
+			ran++;
+		}
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s",
+			 parts[i].name);
+	}
+	TEST_ASSERT(ran == (argc == 1 ? (int)n : argc - 1), "unknown part name; parts:%s", names);
+}
+
 /*
  * Whether the CPU walks guest page tables (NPT or EPT) rather than KVM.  The
  * vendor module in use decides: a built-in kvm_intel shows ept=Y on AMD too.

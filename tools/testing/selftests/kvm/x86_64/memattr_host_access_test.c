@@ -78,29 +78,18 @@ static void guest_code(void)
 	}
 }
 
-struct vm {
-	struct kvm_vm *vm;
-	struct kvm_vcpu *vcpu;
-};
-
-static struct vm create(void)
+static struct memattr_vm create(void)
 {
-	struct vm v;
-
-	v.vm = vm_create_with_one_vcpu(&v.vcpu, guest_code);
-	vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
-				    DATA_PAGES, 0);
-	virt_map(v.vm, DATA_GPA, DATA_GPA, DATA_PAGES);
-	return v;
+	return memattr_vm_create(guest_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
 }
 
-static uint8_t *hva(struct vm *v, uint64_t gpa)
+static uint8_t *hva(struct memattr_vm *v, uint64_t gpa)
 {
 	return addr_gpa2hva(v->vm, gpa);
 }
 
 /* Run the guest's command @op once; its result, or the memory-fault flags. */
-static uint64_t run(struct vm *v, uint64_t op, uint64_t a, uint64_t b, uint64_t fault_gpa,
+static uint64_t run(struct memattr_vm *v, uint64_t op, uint64_t a, uint64_t b, uint64_t fault_gpa,
 		    uint64_t *out)
 {
 	cmd_op = op;
@@ -112,7 +101,7 @@ static uint64_t run(struct vm *v, uint64_t op, uint64_t a, uint64_t b, uint64_t 
 	return memattr_run_access(v->vcpu, fault_gpa, out);
 }
 
-static uint64_t guest_wrmsr(struct vm *v, uint32_t msr, uint64_t val)
+static uint64_t guest_wrmsr(struct memattr_vm *v, uint32_t msr, uint64_t val)
 {
 	uint64_t vector = ~0ULL;
 
@@ -121,30 +110,30 @@ static uint64_t guest_wrmsr(struct vm *v, uint32_t msr, uint64_t val)
 }
 
 /* Give KVM RUNS vCPU loads (and so steal-time and clock updates) to write. */
-static void idle(struct vm *v)
+static void idle(struct memattr_vm *v)
 {
 	for (int i = 0; i < RUNS; i++)
 		TEST_ASSERT(!run(v, OP_NOP, 0, 0, 0, NULL), "idle run faulted");
 }
 
-static uint64_t denied_stat(struct vm *v)
+static uint64_t denied_stat(struct memattr_vm *v)
 {
 	return vm_get_stat(v->vm, "memattr_host_denied");
 }
 
-static void fill(struct vm *v, uint64_t gpa, uint8_t byte, uint8_t *copy)
+static void fill(struct memattr_vm *v, uint64_t gpa, uint8_t byte, uint8_t *copy)
 {
 	memset(hva(v, gpa), byte, SZ_4K);
 	memcpy(copy, hva(v, gpa), SZ_4K);
 }
 
-static void expect_untouched(struct vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
+static void expect_untouched(struct memattr_vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
 {
 	TEST_ASSERT(!memcmp(hva(v, gpa), copy, SZ_4K),
 		    "%s: KVM wrote the NW page %#lx", what, gpa);
 }
 
-static void expect_written(struct vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
+static void expect_written(struct memattr_vm *v, uint64_t gpa, const uint8_t *copy, const char *what)
 {
 	TEST_ASSERT(memcmp(hva(v, gpa), copy, SZ_4K),
 		    "%s: KVM did not write the page %#lx after NW was cleared", what, gpa);
@@ -156,10 +145,10 @@ static void expect_written(struct vm *v, uint64_t gpa, const uint8_t *copy, cons
  * the area once more.
  */
 static void test_updated_area(const char *what, uint32_t msr, uint64_t enable,
-			      void (*kick)(struct vm *v, uint32_t msr, uint64_t val))
+			      void (*kick)(struct memattr_vm *v, uint32_t msr, uint64_t val))
 {
 	const uint64_t gpa = PAGE(2);
-	struct vm v = create();
+	struct memattr_vm v = create();
 	uint8_t copy[SZ_4K];
 	uint64_t before;
 
@@ -191,13 +180,13 @@ static void test_updated_area(const char *what, uint32_t msr, uint64_t enable,
 		"not written: ok\n", what);
 }
 
-static void kick_wrmsr(struct vm *v, uint32_t msr, uint64_t val)
+static void kick_wrmsr(struct memattr_vm *v, uint32_t msr, uint64_t val)
 {
 	TEST_ASSERT_EQ(guest_wrmsr(v, msr, val), 0);
 }
 
 /* KVM_SET_CLOCK asks every vCPU for a kvmclock update, without the guest. */
-static void kick_set_clock(struct vm *v, uint32_t msr, uint64_t val)
+static void kick_set_clock(struct memattr_vm *v, uint32_t msr, uint64_t val)
 {
 	struct kvm_clock_data data = {};
 
@@ -224,7 +213,7 @@ static void test_registered_area(const char *what, uint32_t msr, uint64_t enable
 				 uint32_t setup_msr, uint64_t setup_val)
 {
 	const uint64_t gpa = PAGE(3);
-	struct vm v = create();
+	struct memattr_vm v = create();
 	uint8_t copy[SZ_4K];
 	uint64_t before;
 
@@ -263,7 +252,7 @@ static void test_async_pf(void)
 static void test_rep_movsb(void)
 {
 	const uint64_t src = PAGE(4), dst = PAGE(5);
-	struct vm v = create();
+	struct memattr_vm v = create();
 	uint8_t copy[SZ_4K];
 	uint64_t left = ~0ULL;
 
@@ -291,7 +280,7 @@ static void test_rep_movsb(void)
 
 static void test_pt_walk(void)
 {
-	struct vm v = create();
+	struct memattr_vm v = create();
 	uint64_t *pte[3], pt, got = 0;
 	const char *how[3] = { "A-bit update (NW)", "PTE read (NR)", "emulated PTE read (NR)" };
 	const uint64_t op[3] = { OP_READ, OP_READ, OP_FEP_READ };
@@ -389,6 +378,7 @@ static void expect_rip_on(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t modr
 static void test_nested_svm(void)
 {
 	const uint64_t save = PAGE(6);
+	struct memattr_vm v;
 	struct kvm_vcpu *vcpu;
 	struct svm_test_data *svm;
 	vm_vaddr_t svm_gva;
@@ -397,9 +387,9 @@ static void test_nested_svm(void)
 	uint64_t vmcb;
 
 	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_SVM), "nested-svm: no SVM in this guest (nested=0?)");
-	vm = vm_create_with_one_vcpu(&vcpu, l1_guest_code);
-	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT, DATA_PAGES, 0);
-	virt_map(vm, DATA_GPA, DATA_GPA, DATA_PAGES);
+	v = memattr_vm_create(l1_guest_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	vm = v.vm;
+	vcpu = v.vcpu;
 	svm = vcpu_alloc_svm(vm, &svm_gva);
 	vcpu_args_set(vcpu, 2, svm_gva, save);
 	vmcb = svm->vmcb_gpa;

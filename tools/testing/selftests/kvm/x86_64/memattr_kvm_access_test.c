@@ -91,19 +91,11 @@ static void guest_code(void)
 	}
 }
 
-struct vm {
-	struct kvm_vm *vm;
-	struct kvm_vcpu *vcpu;
-};
-
-static struct vm create(void)
+static struct memattr_vm create(void)
 {
-	struct vm v;
+	struct memattr_vm v;
 
-	v.vm = vm_create_with_one_vcpu(&v.vcpu, guest_code);
-	vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, DATA_GPA, DATA_SLOT,
-				    DATA_PAGES, 0);
-	virt_map(v.vm, DATA_GPA, DATA_GPA, DATA_PAGES);
+	v = memattr_vm_create(guest_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
 	virt_pg_map(v.vm, MMIO_GPA, MMIO_GPA);
 	/* 4 KiB pages: the uffd part drops and registers single pages. */
 	TEST_ASSERT(!madvise(addr_gpa2hva(v.vm, DATA_GPA), DATA_PAGES * SZ_4K,
@@ -111,12 +103,12 @@ static struct vm create(void)
 	return v;
 }
 
-static uint64_t *hva(struct vm *v, uint64_t gpa)
+static uint64_t *hva(struct memattr_vm *v, uint64_t gpa)
 {
 	return addr_gpa2hva(v->vm, gpa);
 }
 
-static void set_cmd(struct vm *v, uint64_t o, uint64_t gva, uint64_t val)
+static void set_cmd(struct memattr_vm *v, uint64_t o, uint64_t gva, uint64_t val)
 {
 	cmd_op = o;
 	cmd_gva = gva;
@@ -126,12 +118,12 @@ static void set_cmd(struct vm *v, uint64_t o, uint64_t gva, uint64_t val)
 	sync_global_to_guest(v->vm, cmd_val);
 }
 
-static uint64_t run_once(struct vm *v, uint64_t gpa, uint64_t *out)
+static uint64_t run_once(struct memattr_vm *v, uint64_t gpa, uint64_t *out)
 {
 	return memattr_run_access(v->vcpu, gpa, out);
 }
 
-static uint64_t op(struct vm *v, uint64_t o, uint64_t gpa, uint64_t val, uint64_t *out)
+static uint64_t op(struct memattr_vm *v, uint64_t o, uint64_t gpa, uint64_t val, uint64_t *out)
 {
 	set_cmd(v, o, gpa, val);
 	return run_once(v, gpa, out);
@@ -147,7 +139,7 @@ static bool forced_emulation(void)
 /* Emulator vs SET ------------------------------------------------------- */
 
 struct race {
-	struct vm *v;
+	struct memattr_vm *v;
 	uint64_t gpa, attrs;
 	uint64_t op, val, result, flags;
 	volatile bool set_done;
@@ -230,7 +222,7 @@ static void test_emulator_vs_set(bool write)
 	const uint64_t OLD = 0x1111, NEW = 0x2222, SECRET = 0x5ec2e7;
 	struct race r = {};
 	pthread_t vt, st;
-	struct vm v;
+	struct memattr_vm v;
 	bool early;
 	void *page;
 	int uffd;
@@ -288,7 +280,7 @@ static void test_skip_on_nx_page(void)
 	uint64_t code_gpa, after = (uint64_t)skip_after_rdmsr, r;
 	struct kvm_run *run;
 	struct kvm_regs regs;
-	struct vm v = create();
+	struct memattr_vm v = create();
 	char nrips = '?';
 	FILE *f;
 
@@ -339,7 +331,7 @@ static void test_clock_pairing(void)
 	const uint64_t targets[] = { PAGE(6) + 64, PAGE(7) - 32, PAGE(7) + 64 };
 	const uint64_t denied = PAGE(7);
 	uint8_t before[2 * SZ_4K];
-	struct vm v = create();
+	struct memattr_vm v = create();
 	int written = 0;
 
 	for (int i = 0; i < 3; i++) {
@@ -382,7 +374,7 @@ static void test_clock_pairing(void)
 
 /* MMIO gfns --------------------------------------------------------------- */
 
-static void expect_mmio(struct vm *v, bool write)
+static void expect_mmio(struct memattr_vm *v, bool write)
 {
 	struct kvm_run *run = v->vcpu->run;
 	int r = _vcpu_run(v->vcpu);
@@ -399,7 +391,7 @@ static void expect_mmio(struct vm *v, bool write)
 
 static void test_mmio_gfn(void)
 {
-	struct vm v = create();
+	struct memattr_vm v = create();
 
 	/* First access: KVM caches an MMIO SPTE for the gfn. */
 	set_cmd(&v, OP_WRITE, MMIO_GPA, 1);
@@ -431,7 +423,7 @@ static void test_mmio_ioeventfd(void)
 	const uint64_t gpa = MMIO_GPA + 0x100;
 	int efd = eventfd(0, EFD_NONBLOCK);
 	struct kvm_ioeventfd io = { .addr = gpa, .len = 0, .fd = efd };
-	struct vm v = create();
+	struct memattr_vm v = create();
 
 	TEST_ASSERT(efd >= 0, "eventfd()");
 	/* Length 0: KVM_FAST_MMIO_BUS as well as KVM_MMIO_BUS. */

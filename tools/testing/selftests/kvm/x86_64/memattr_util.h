@@ -132,6 +132,23 @@ static inline bool memattr_mmu_exec_only(void)
 	return ept == 'Y' && x_only;
 }
 
+/* A one-vCPU VM with @pages of anonymous memory at @gpa, identity-mapped. */
+struct memattr_vm {
+	struct kvm_vm *vm;
+	struct kvm_vcpu *vcpu;
+};
+
+static inline struct memattr_vm memattr_vm_create(void *guest_code, uint64_t gpa, uint32_t slot,
+						  uint64_t pages)
+{
+	struct memattr_vm v;
+
+	v.vm = vm_create_with_one_vcpu(&v.vcpu, guest_code);
+	vm_userspace_mem_region_add(v.vm, VM_MEM_SRC_ANONYMOUS, gpa, slot, pages, 0);
+	virt_map(v.vm, gpa, gpa, pages);
+	return v;
+}
+
 /* A test made of parts that can also run one by one: "TEST [PART...]". */
 struct memattr_part {
 	const char *name;

@@ -82,9 +82,9 @@ if load_module; then
 	done
 	served=$(dmesg | grep -c "kvm_memattr: VM released: [1-9][0-9]* SETs")
 	if [ "$served" -gt 0 ]; then
-		result PASS upstream-suite/module-served-vms "($served VMs with SETs served by kvm_memattr)"
+		result PASS module-served-vms "($served VMs with SETs served by kvm_memattr)"
 	else
-		result FAIL upstream-suite/module-served-vms "(no VM with SETs was served by kvm_memattr)"
+		result FAIL module-served-vms "(no VM with SETs was served by kvm_memattr)"
 	fi
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi
@@ -92,14 +92,14 @@ for t in $programs; do
 	c=$(cat "/tmp/upstream/c.$t")
 	r=$(cat "/tmp/upstream/rust.$t" 2>/dev/null || echo "not run")
 	if [ "$c" = pass ] && [ "$r" = pass ]; then
-		result PASS "upstream-suite/$t"
+		result PASS "$t"
 	elif [ "$c" = pass ]; then
-		result FAIL "upstream-suite/$t" "(C store: pass, kvm_memattr: $r)"
+		result FAIL "$t" "(C store: pass, kvm_memattr: $r)"
 	elif [ "$r" = pass ]; then
-		result PASS "upstream-suite/$t" "(passes with kvm_memattr; C store: $c in this run)"
+		result PASS "$t" "(passes with kvm_memattr; C store: $c in this run)"
 	elif [ "$c" = skip ] && [ "$r" = skip ]; then
-		result SKIP "upstream-suite/$t" "(kselftest skip on both stores)"
+		result SKIP "$t" "(kselftest skip on both stores)"
 	else
-		result SKIP "upstream-suite/$t" "(passes on neither store: C $c, kvm_memattr $r; nothing to compare)"
+		result SKIP "$t" "(passes on neither store: C $c, kvm_memattr $r; nothing to compare)"
 	fi
 done

@@ -175,7 +175,7 @@ impl Store {
             // SAFETY: `kvm` is the live VM that owns this store.
             unsafe { bindings::kvm_memattr_assert_writer(self.kvm) };
         }
-        Writer(self)
+        Writer(self, None)
     }
 
     fn reader(&self) -> Reader<'_> {
@@ -237,8 +237,9 @@ impl Store {
 
 /// Read-only access, for lookups and GET.
 struct Reader<'a>(&'a Store);
-/// The single writer (slots_lock held).
-struct Writer<'a>(&'a Store);
+/// The single writer (slots_lock held), with the node that held the slots
+/// of the chunk it reserved last, while that node is known to exist.
+struct Writer<'a>(&'a Store, Option<xa::SlotNode>);
 
 macro_rules! read_ops {
     ($mode:expr) => {
@@ -280,7 +281,13 @@ impl RangeStore for Writer<'_> {
         // The node that will hold the chunk exists: its store cannot need
         // memory (a single page among differing neighbours, the common case
         // of a fragmented map, or the second chunk of a run on one node).
-        if self.0.xa.has_slot_node(start, order) {
+        // Chunks are reserved in increasing order and a reservation never
+        // frees a node, so the node of the previous chunk needs no walk.
+        if self.1.is_some_and(|n| n.holds(start, order)) {
+            return self.0.injected_failure();
+        }
+        if let Some(node) = self.0.xa.slot_node(start, order) {
+            self.1 = Some(node);
             return self.0.injected_failure();
         }
         let store = self.0;
@@ -289,6 +296,7 @@ impl RangeStore for Writer<'_> {
             .xa
             .reserve_if_empty(start, order, GFP, || store.injected_failure())?
         {
+            self.1 = self.0.xa.slot_node(start, order);
             return Ok(());
         }
         // A chunk with entries has every node its store needs, except when it

@@ -81,6 +81,25 @@ impl Drop for ReadGuard<'_> {
     }
 }
 
+/// Where a node sits in the tree: the chunks whose slots it holds.
+#[derive(Clone, Copy)]
+pub(crate) struct SlotNode {
+    shift: u32,
+    chunk_shift: u32,
+    first: u64,
+    last: u64,
+}
+
+impl SlotNode {
+    /// True if the slots of the chunk `(start, order)` are in this node.
+    pub(crate) fn holds(&self, start: u64, order: u32) -> bool {
+        order >= self.shift
+            && order < self.shift + self.chunk_shift
+            && start >= self.first
+            && start + (pages(order) - 1) <= self.last
+    }
+}
+
 /// A freshly initialised `struct xa_state` for `index` and `order`.
 struct XaState(bindings::xa_state);
 
@@ -314,10 +333,20 @@ impl XArray {
         f(node, xas.0.xa_offset as usize)
     }
 
-    /// True if a store over the chunk `(start, order)` needs no allocation:
-    /// the node that holds the chunk's slots already exists.
-    pub(crate) fn has_slot_node(&self, start: u64, order: u32) -> bool {
-        self.with_slot_node(start, order, |_, _| Some(())).is_some()
+    /// The node that holds the slots of the chunk `(start, order)`, if it
+    /// exists: then a store over the chunk needs no allocation.
+    pub(crate) fn slot_node(&self, start: u64, order: u32) -> Option<SlotNode> {
+        self.with_slot_node(start, order, |node, _| {
+            let chunk_shift = node.slots.len().trailing_zeros();
+            let span_order = u32::from(node.shift) + chunk_shift;
+            let first = start & !(pages(span_order) - 1);
+            Some(SlotNode {
+                shift: node.shift.into(),
+                chunk_shift,
+                first,
+                last: first + (pages(span_order) - 1),
+            })
+        })
     }
 
     /// The values at `gfn - 1`, `gfn` and `gfn + 1` (0: no entry) when all

@@ -396,6 +396,11 @@ static void bench_mapped(bool rust)
 	kvm_vm_free(vm);
 }
 
+/*
+ * memattr_bench [MAX_GIB]: every case on the store that serves new VMs.
+ * memattr_bench fragmented: only the fragmented SETs, for runs that
+ * alternate the two stores in one boot (guest/bench.sh).
+ */
 int main(int argc, char *argv[])
 {
 	int max_gib = argc > 1 ? atoi(argv[1]) : 64;
@@ -407,6 +412,10 @@ int main(int argc, char *argv[])
 	vm = sw_vm();
 	TEST_ASSERT(memattr_backend(vm, backend, sizeof(backend)), "no debugfs");
 	kvm_vm_free(vm);
+	if (argc > 1 && !strcmp(argv[1], "fragmented")) {
+		bench_fragmented();
+		return 0;
+	}
 
 	null_ns = null_ioctl_ns();
 	report("null_ioctl", null_ns / 1e3, "us");

@@ -9,7 +9,8 @@
  *    survives KVM_RUNs that would update it) and the VM's
  *    memattr_host_denied stat counts the refusal; MSRs whose registration
  *    KVM checks today (PV EOI, async PF) fail with #GP as for a gpa without
- *    memslot;
+ *    memslot, while the VMM restoring them (KVM_SET_MSRS) is accepted and
+ *    KVM still writes nothing;
  *  - relaxed: after clearing NW the feature works (KVM writes the page);
  *  - tightened while in use (steal time, kvmclock): a SET of NW on the page
  *    KVM already writes stops the writes.
@@ -23,13 +24,15 @@
  * nested SVM's VMRUN with its VMCB in an NW page, VMSAVE into an NW page and
  * VMLOAD from an NR page (instructions KVM completes by mapping the page):
  * memory fault with RIP on the instruction, nothing written; relaxed, the
- * instruction runs.
+ * instruction runs.  And the #VMEXIT of an L2 whose VMCB was made NW while
+ * it ran: the VMCB keeps its bytes, the refusal is counted.
  */
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
+#include <linux/stringify.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -47,6 +50,9 @@
 #define DATA_PAGES	8
 #define SZ_4K		4096ULL
 #define PAGE(n)		(DATA_GPA + (n) * SZ_4K)
+/* L2's exit to the VMM, and what the VMM puts in VMCB12's exit code. */
+#define L2_PORT		0xe9
+#define EXIT_MARKER	0x5a5aULL
 /* KVM_RUNs given to KVM to update an area (each loads the vCPU). */
 #define RUNS		8
 
@@ -214,6 +220,7 @@ static void test_registered_area(const char *what, uint32_t msr, uint64_t enable
 {
 	const uint64_t gpa = PAGE(3);
 	struct memattr_vm v = create();
+	struct kvm_vcpu *vcpu = v.vcpu;
 	uint8_t copy[SZ_4K];
 	uint64_t before;
 
@@ -228,12 +235,19 @@ static void test_registered_area(const char *what, uint32_t msr, uint64_t enable
 	TEST_ASSERT(denied_stat(&v) > before, "%s: no refusal counted", what);
 	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, 0), 0);
 
+	/* The VMM restoring the MSR (migration) is not refused; KVM writes nothing. */
+	vcpu_set_msr(vcpu, msr, gpa | enable);
+	TEST_ASSERT_EQ(vcpu_get_msr(vcpu, msr), gpa | enable);
+	idle(&v);
+	expect_untouched(&v, gpa, copy, what);
+	vcpu_set_msr(vcpu, msr, 0);
+
 	memattr_set(v.vm, gpa, SZ_4K, 0);
 	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, gpa | enable), 0);
 	TEST_ASSERT_EQ(guest_wrmsr(&v, msr, 0), 0);
 	kvm_vm_free(v.vm);
-	pr_info("%s in an NW page: #GP as without memslot, counted; relaxed: accepted: ok\n",
-		what);
+	pr_info("%s in an NW page: #GP as without memslot, counted; KVM_SET_MSRS accepted, "
+		"nothing written; relaxed: accepted: ok\n", what);
 }
 
 static void test_pv_eoi(void)
@@ -334,8 +348,14 @@ static void test_pt_walk(void)
 
 /* L2 only exits: VMRUN keeps L1's other registers, so L1's survive. */
 void l2_vmmcall(void);
+void l2_out_vmmcall(void);
 asm(".pushsection .text\n"
     "l2_vmmcall:\n"
+    "	vmmcall\n"
+    "	ud2\n"
+    /* An exit to the VMM while in L2 (L1 does not intercept I/O), then one to L1. */
+    "l2_out_vmmcall:\n"
+    "	outb %al, $" __stringify(L2_PORT) "\n"
     "	vmmcall\n"
     "	ud2\n"
     ".popsection\n");
@@ -353,6 +373,9 @@ static void l1_guest_code(struct svm_test_data *svm, uint64_t save_gpa)
 	GUEST_SYNC(3);
 	asm volatile("vmload %%rax" : : "a"(save_gpa) : "memory");
 	GUEST_SYNC(4);
+	svm->vmcb->save.rip = (uint64_t)l2_out_vmmcall;
+	asm volatile("vmrun %%rax" : : "a"(svm->vmcb_gpa) : "memory", "cc");
+	GUEST_SYNC(svm->vmcb->control.exit_code);
 }
 
 static void expect_sync(struct kvm_vcpu *vcpu, uint64_t want)
@@ -384,7 +407,7 @@ static void test_nested_svm(void)
 	vm_vaddr_t svm_gva;
 	struct kvm_vm *vm;
 	uint8_t copy[SZ_4K];
-	uint64_t vmcb;
+	uint64_t vmcb, before;
 
 	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_SVM), "nested-svm: no SVM in this guest (nested=0?)");
 	v = memattr_vm_create(l1_guest_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
@@ -421,9 +444,27 @@ static void test_nested_svm(void)
 	expect_rip_on(vm, vcpu, 0xda);
 	memattr_set(vm, save, SZ_4K, 0);
 	expect_sync(vcpu, 4);
+
+	/*
+	 * VMCB12 made NW while L2 runs: the #VMEXIT leaves its page alone (L1
+	 * reads the marker put there), counted.
+	 */
+	vcpu_run(vcpu);
+	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO && vcpu->run->io.port == L2_PORT,
+		    "expected L2's OUT to port %#x, got exit %s (port %#x)", L2_PORT,
+		    exit_reason_str(vcpu->run->exit_reason), vcpu->run->io.port);
+	memattr_set(vm, vmcb, SZ_4K, NW);
+	((struct vmcb *)addr_gpa2hva(vm, vmcb))->control.exit_code = EXIT_MARKER;
+	memcpy(copy, addr_gpa2hva(vm, vmcb), SZ_4K);
+	before = vm_get_stat(vm, "memattr_host_denied");
+	expect_sync(vcpu, EXIT_MARKER);
+	TEST_ASSERT(!memcmp(copy, addr_gpa2hva(vm, vmcb), SZ_4K), "#VMEXIT wrote the NW VMCB");
+	TEST_ASSERT(vm_get_stat(vm, "memattr_host_denied") > before,
+		    "#VMEXIT into the NW VMCB: no refusal counted");
 	kvm_vm_free(vm);
 	pr_info("nested SVM: VMRUN (VMCB in an NW page), VMSAVE (NW), VMLOAD (NR): memory fault "
-		"on the instruction, nothing written; relaxed: they run: ok\n");
+		"on the instruction, nothing written; relaxed: they run; #VMEXIT into a VMCB made "
+		"NW under L2: not written, counted: ok\n");
 }
 
 static const struct memattr_part parts[] = {

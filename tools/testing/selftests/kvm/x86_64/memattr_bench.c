@@ -228,6 +228,86 @@ static void bench_round_trips(void)
 }
 
 /*
+ * Conversions in parallel: 1, 2 and 4 threads SET disjoint 2 MiB ranges of
+ * a 4 GiB memslot private and back, while a vCPU keeps touching its own
+ * memory (faults and MMU invalidations contend for mmu_lock). SETs per
+ * second, all threads together.
+ */
+#define PAR_GPA		0x100000000ULL
+#define PAR_SLOT	12	/* and 13: two 2 GiB slots, each within overcommit */
+#define PAR_SZ		(2ULL << 20)
+#define PAR_RANGES	2048	/* 4 GiB */
+#define PAR_TRIPS	1024	/* round trips per run, shared by the threads */
+
+struct par_arg {
+	struct kvm_vm *vm;
+	pthread_barrier_t *start;
+	int id, n;
+};
+
+static void *par_thread(void *p)
+{
+	struct par_arg *a = p;
+	int i;
+
+	pthread_barrier_wait(a->start);
+	for (i = a->id; i < PAR_TRIPS; i += a->n) {
+		uint64_t gpa = PAR_GPA + (i % PAR_RANGES) * PAR_SZ;
+
+		memattr_set(a->vm, gpa, PAR_SZ, PRIV);
+		memattr_set(a->vm, gpa, PAR_SZ, 0);
+	}
+	return NULL;
+}
+
+static void bench_parallel(void)
+{
+	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
+	struct par_arg args[4];
+	pthread_t vcpu_tid, tids[4];
+	pthread_barrier_t start;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	int n, i;
+
+	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RT_GPA, RT_SLOT, RT_PAGES, 0);
+	virt_map(vm, RT_GPA, RT_GPA, RT_PAGES);
+	/* Never touched: the host's memory is only reserved, not used. */
+	for (i = 0; i < 2; i++)
+		vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS,
+					    PAR_GPA + i * (PAR_RANGES / 2) * PAR_SZ, PAR_SLOT + i,
+					    PAR_RANGES / 2 * (PAR_SZ / SZ_4K), 0);
+	vcpu_run(vcpu);
+	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
+	pthread_create(&vcpu_tid, NULL, vcpu_thread, vcpu);
+
+	for (n = 1; n <= 4; n *= 2) {
+		char name[48];
+		double t0;
+
+		pthread_barrier_init(&start, NULL, n + 1);
+		for (i = 0; i < n; i++) {
+			args[i] = (struct par_arg){ .vm = vm, .start = &start, .id = i, .n = n };
+			pthread_create(&tids[i], NULL, par_thread, &args[i]);
+		}
+		pthread_barrier_wait(&start);
+		t0 = now_ns();
+		for (i = 0; i < n; i++)
+			pthread_join(tids[i], NULL);
+		snprintf(name, sizeof(name), "parallel_2M_sets_%d_threads", n);
+		report(name, 2 * PAR_TRIPS / ((now_ns() - t0) / 1e9), "per_s");
+		pthread_barrier_destroy(&start);
+	}
+
+	stop_flag = addr_gpa2hva(vm, RT_GPA + (RT_PAGES - 1) * SZ_4K + 8);
+	*stop_flag = 1;
+	pthread_join(vcpu_tid, NULL);
+	kvm_vm_free(vm);
+}
+
+/*
  * Guest-visible conversion cost: the guest converts a range private and back
  * with KVM_HC_MAP_GPA_RANGE, which exits to the VMM (KVM_CAP_EXIT_HYPERCALL);
  * the VMM SETs the attributes and re-enters, as a confidential VMM does.
@@ -428,6 +508,7 @@ int main(int argc, char *argv[])
 		bench_unmapped("1T_unaligned", SZ_4K, null_ns);
 	}
 	bench_round_trips();
+	bench_parallel();
 	bench_map_gpa_range(SZ_4K, "guest_map_gpa_round_trips_4K");
 	bench_map_gpa_range(512 * SZ_4K, "guest_map_gpa_round_trips_2M");
 	bench_fault_path(!strcmp(backend, "kvm_memattr"));

@@ -9,6 +9,7 @@
 int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
 int kvm_memattr_kunit_terabyte(void);
 int kvm_memattr_kunit_bench(void);
+bool kvm_memattr_kunit_encodings(void);
 
 static void memattr_store_vs_dense_model(struct kunit *test)
 {
@@ -33,7 +34,13 @@ static void memattr_store_terabyte(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_terabyte(), 0, "see the kernel log");
 }
 
+static void memattr_xarray_encodings(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, kvm_memattr_kunit_encodings());
+}
+
 static struct kunit_case memattr_store_cases[] = {
+	KUNIT_CASE(memattr_xarray_encodings),
 	KUNIT_CASE_SLOW(memattr_store_vs_dense_model),
 	KUNIT_CASE_SLOW(memattr_store_injected_enomem),
 	KUNIT_CASE(memattr_store_terabyte),

@@ -127,7 +127,9 @@ struct Store {
     #[pin]
     xa: xa::XArray,
     kvm: *mut bindings::kvm,
-    has_private_mem: bool,
+    /// What SET accepts: fixed when the VM is created (the vendor module,
+    /// which decides execute-only, is loaded by then).
+    caps: Caps,
     plan: UnsafeCell<Option<Plan>>,
     /// Index of a reservation that only makes the tree tall enough (see `reserve`).
     guard: UnsafeCell<Option<u64>>,
@@ -150,21 +152,17 @@ impl Store {
         pin_init!(Self {
             xa <- xa::XArray::new(),
             kvm,
-            has_private_mem,
+            caps: Caps {
+                supported: memattr_core::supported_attrs(has_private_mem, RWX_ENFORCED),
+                // SAFETY: reads KVM's MMU masks, fixed once kvm_intel/kvm_amd loaded.
+                exec_only: unsafe { bindings::kvm_memattr_exec_only() },
+            },
             plan: UnsafeCell::new(None),
             guard: UnsafeCell::new(None),
             fail: FailHook::new(),
             set_calls: AtomicU64::new(0),
             pages_changed: AtomicU64::new(0),
         })
-    }
-
-    fn caps(&self) -> Caps {
-        Caps {
-            supported: memattr_core::supported_attrs(self.has_private_mem, RWX_ENFORCED),
-            // SAFETY: reads KVM's MMU masks, fixed once kvm_intel/kvm_amd loaded.
-            exec_only: unsafe { bindings::kvm_memattr_exec_only() },
-        }
     }
 
     /// The writer's view; asserts the writer lock.
@@ -207,9 +205,12 @@ impl Store {
                 if p.value == value && p.range.start <= range.start && p.range.end >= range.end =>
             {
                 memattr_core::commit(&mut w, p);
-                self.set_calls.fetch_add(1, Ordering::Relaxed);
+                // The single writer: no read-modify-write needed.
+                let calls = self.set_calls.load(Ordering::Relaxed);
+                self.set_calls.store(calls + 1, Ordering::Relaxed);
+                let pages = self.pages_changed.load(Ordering::Relaxed);
                 self.pages_changed
-                    .fetch_add(range.end - range.start, Ordering::Relaxed);
+                    .store(pages + (range.end - range.start), Ordering::Relaxed);
             }
             _ => {
                 pr_err!("commit without a matching prepare\n");
@@ -443,6 +444,8 @@ unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
 /// # Safety
 ///
 /// `p` is the cookie of a live VM.
+// KVM calls it out of line (a static call); so does the KUnit bench.
+#[inline(never)]
 unsafe extern "C" fn ops_get(p: *mut c_void, gfn: u64) -> u64 {
     // SAFETY: KVM passes the cookie of a live VM.
     unsafe { store(p) }.xa.load(gfn)
@@ -505,7 +508,7 @@ fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: usize) -> Result {
     let req: MemoryAttributes = UserSlice::new(arg, size_of::<MemoryAttributes>())
         .reader()
         .read()?;
-    let range = memattr_core::validate_set(&req, s.caps()).map_err(|_| EINVAL)?;
+    let range = memattr_core::validate_set(&req, s.caps).map_err(|_| EINVAL)?;
     // SAFETY: `kvm` is the live VM whose ioctl this is.
     to_result(unsafe {
         bindings::kvm_memattr_set_range(kvm, range.start, range.end, req.attributes)

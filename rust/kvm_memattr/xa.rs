@@ -26,10 +26,105 @@ mod ffi {
 pub(crate) use ffi::memattr_warn;
 use ffi::{
     memattr_cond_resched, memattr_rcu_read_lock, memattr_rcu_read_unlock, memattr_xa_head,
-    memattr_xa_init, memattr_xa_is_node, memattr_xa_is_value, memattr_xa_lock, memattr_xa_mk_value,
-    memattr_xa_to_node, memattr_xa_to_value, memattr_xa_unlock, memattr_xa_zero_entry,
-    memattr_xas_error, memattr_xas_init, memattr_xas_retry,
+    memattr_xa_init, memattr_xa_is_node, memattr_xa_lock, memattr_xa_to_node, memattr_xa_unlock,
+    memattr_xas_init, memattr_xas_retry,
 };
+
+/// The entry encodings of `include/linux/xarray.h` that the fault path and a
+/// single-page SET use, inline: each is an instruction or two, where a call
+/// to a C helper (Rust cannot inline C) costs more than the operation. The
+/// KUnit suite checks each against the C inline (`encodings_match_c`).
+pub(crate) mod enc {
+    use core::ffi::c_void;
+
+    /// `xa_mk_value()`.
+    #[inline(always)]
+    pub(crate) fn mk_value(v: u64) -> *mut c_void {
+        ((v << 1) | 1) as usize as *mut c_void
+    }
+
+    /// `xa_is_value()`.
+    #[inline(always)]
+    pub(crate) fn is_value(entry: *const c_void) -> bool {
+        entry as usize & 1 != 0
+    }
+
+    /// `xa_to_value()`.
+    #[inline(always)]
+    pub(crate) fn to_value(entry: *const c_void) -> u64 {
+        (entry as usize >> 1) as u64
+    }
+
+    /// `xa_mk_internal()`.
+    #[inline(always)]
+    const fn mk_internal(v: isize) -> usize {
+        ((v << 2) | 2) as usize
+    }
+
+    /// `xa_mk_internal()` as a node pointer (an error in an xa_state).
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn mk_internal_ptr(v: isize) -> *mut kernel::bindings::xa_node {
+        mk_internal(v) as *mut kernel::bindings::xa_node
+    }
+
+    /// `XA_ZERO_ENTRY`: a reservation.
+    #[inline(always)]
+    pub(crate) fn zero_entry() -> *mut c_void {
+        mk_internal(257) as *mut c_void
+    }
+
+    /// `xa_err()` of an xa_state's node: 0 or a negative errno.
+    #[inline(always)]
+    pub(crate) fn err(node: *const c_void) -> i32 {
+        let v = node as usize;
+        // xa_is_err(): internal, and at or above xa_mk_internal(-MAX_ERRNO).
+        if v & 3 == 2 && v >= mk_internal(-4095) {
+            (v as isize >> 2) as i32
+        } else {
+            0
+        }
+    }
+}
+
+/// KUnit: the inline encodings of [`enc`] agree with the C inlines.
+#[cfg(CONFIG_KUNIT)]
+pub(crate) fn encodings_match_c() -> bool {
+    use ffi::{
+        memattr_xa_is_value, memattr_xa_mk_value, memattr_xa_to_value, memattr_xa_zero_entry,
+        memattr_xas_error,
+    };
+    let values = [0u64, 1, 8, 0xf, 0x1234_5678, (1 << 62) - 1, (1 << 63) - 1];
+    // SAFETY: the helpers only compute encodings.
+    let zero_ok = enc::zero_entry() == unsafe { memattr_xa_zero_entry() };
+    let values_ok = values.iter().all(|&v| {
+        let e = enc::mk_value(v);
+        // SAFETY: as above.
+        unsafe {
+            e == memattr_xa_mk_value(v as _)
+                && enc::is_value(e) == memattr_xa_is_value(e)
+                && enc::to_value(e) == memattr_xa_to_value(e) as u64
+                && !enc::is_value(enc::zero_entry())
+                && !memattr_xa_is_value(enc::zero_entry())
+        }
+    });
+    // An xa_state's node holding an error, XAS_BOUNDS, XAS_RESTART, a node.
+    let nodes = [
+        enc::mk_internal_ptr(-1),
+        enc::mk_internal_ptr(-12),
+        enc::mk_internal_ptr(-4095),
+        1usize as *mut bindings::xa_node,
+        3usize as *mut bindings::xa_node,
+        0x1000usize as *mut bindings::xa_node,
+    ];
+    let errs_ok = nodes.iter().all(|&node| {
+        // SAFETY: `xa_state` is plain data, for which all zeroes is valid.
+        let mut xas: bindings::xa_state = unsafe { core::mem::zeroed() };
+        xas.xa_node = node;
+        // SAFETY: reads the node field of the state.
+        enc::err(node as *const c_void) == unsafe { memattr_xas_error(&xas) }
+    });
+    zero_ok && values_ok && errs_ok
+}
 
 /// An xarray of attribute values, one multi-index entry per aligned chunk.
 ///
@@ -119,16 +214,14 @@ impl XaState {
 
     /// Order and first index of the entry the state points at.
     fn entry(&mut self, entry: *mut c_void) -> Option<Entry> {
-        // SAFETY: `entry` came from a load or find on this state, under lock or RCU.
-        if entry.is_null() || !unsafe { memattr_xa_is_value(entry) } {
+        if entry.is_null() || !enc::is_value(entry) {
             return None;
         }
         // SAFETY: the state points at `entry` (last load or find); with the lock, or
         // as the only writer under RCU, its sibling slots are stable.
         let order = unsafe { bindings::xas_get_order(self.ptr()) } as u32;
         let start = self.0.xa_index as u64 & !(pages(order) - 1);
-        // SAFETY: `entry` is a value entry, checked above.
-        let value = unsafe { memattr_xa_to_value(entry) };
+        let value = enc::to_value(entry);
         Some(Entry {
             start,
             order,
@@ -137,8 +230,7 @@ impl XaState {
     }
 
     fn error(&self) -> Result {
-        // SAFETY: reads a field of a valid state.
-        match unsafe { memattr_xas_error(&self.0) } {
+        match enc::err(self.0.xa_node as *const c_void) {
             0 => Ok(()),
             e => Err(Error::from_errno(e)),
         }
@@ -174,10 +266,9 @@ impl XArray {
     pub(crate) fn load(&self, gfn: u64) -> u64 {
         // SAFETY: the xarray is initialised; `xa_load` takes the RCU read lock.
         let entry = unsafe { bindings::xa_load(self.inner.get(), gfn as _) };
-        // SAFETY: `entry` is NULL or an entry of this array; zero entries read as NULL.
-        if !entry.is_null() && unsafe { memattr_xa_is_value(entry) } {
-            // SAFETY: a value entry, checked above.
-            unsafe { memattr_xa_to_value(entry) }
+        // Zero entries (reservations) are not values: they read as 0.
+        if !entry.is_null() && enc::is_value(entry) {
+            enc::to_value(entry)
         } else {
             0
         }
@@ -193,8 +284,7 @@ impl XArray {
             // A reservation reads as "no entry". `xas_retry()` must not see it:
             // it only resets the state for retry entries, so the next load
             // would return the same zero entry forever (under the lock).
-            // SAFETY: returns the constant XA_ZERO_ENTRY.
-            if entry == unsafe { memattr_xa_zero_entry() } {
+            if entry == enc::zero_entry() {
                 return None;
             }
             // A retry entry (a node freed under an RCU reader): walk again.
@@ -225,8 +315,7 @@ impl XArray {
 
     /// Replaces `e` by its two halves with the same value. Readers see no change.
     pub(crate) fn split(&self, e: Entry, gfp: bindings::gfp_t) -> Result {
-        // SAFETY: plain value encoding.
-        let value = unsafe { memattr_xa_mk_value(e.value) };
+        let value = enc::mk_value(e.value);
         let mut xas = XaState::new(self, e.start, e.order - 1);
         // Allocates the child node when the halves live one level down, nothing
         // when they stay in the entry's node.
@@ -253,8 +342,7 @@ impl XArray {
         let entry = if value == 0 {
             core::ptr::null_mut()
         } else {
-            // SAFETY: plain value encoding.
-            unsafe { memattr_xa_mk_value(value) }
+            enc::mk_value(value)
         };
         let _guard = self.lock();
         for (start, order) in chunks {
@@ -359,8 +447,7 @@ impl XArray {
             if offset == 0 || offset + 1 >= node.slots.len() {
                 return None;
             }
-            // SAFETY: returns the constant XA_ZERO_ENTRY.
-            let zero = unsafe { memattr_xa_zero_entry() };
+            let zero = enc::zero_entry();
             let mut values = [0; 3];
             for (i, v) in values.iter_mut().enumerate() {
                 // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
@@ -370,12 +457,10 @@ impl XArray {
                 }
                 // A sibling, retry or node entry: a multi-index entry or a
                 // change the general path handles.
-                // SAFETY: encodings only.
-                if !unsafe { memattr_xa_is_value(entry) } {
+                if !enc::is_value(entry) {
                     return None;
                 }
-                // SAFETY: a value entry.
-                *v = unsafe { memattr_xa_to_value(entry) };
+                *v = enc::to_value(entry);
             }
             Some(values)
         })
@@ -413,7 +498,7 @@ impl XArray {
                     f()?;
                 }
                 // SAFETY: valid state, lock held; the chunk holds no value.
-                unsafe { bindings::xas_store(xas.ptr(), memattr_xa_zero_entry()) };
+                unsafe { bindings::xas_store(xas.ptr(), enc::zero_entry()) };
             }
             // Allocates outside the lock and asks for a retry, or frees leftovers.
             // SAFETY: valid state, lock not held.
@@ -430,8 +515,7 @@ impl XArray {
         let _guard = self.lock();
         // SAFETY: valid state, lock held.
         let entry = unsafe { bindings::xas_load(xas.ptr()) };
-        // SAFETY: returns the constant XA_ZERO_ENTRY.
-        if entry == unsafe { memattr_xa_zero_entry() } {
+        if entry == enc::zero_entry() {
             // SAFETY: lock held, the state points at the entry just loaded;
             // erasing never allocates.
             unsafe { bindings::xas_store(xas.ptr(), core::ptr::null_mut()) };
@@ -443,8 +527,7 @@ impl XArray {
         let entry = if value == 0 {
             core::ptr::null_mut()
         } else {
-            // SAFETY: plain value encoding.
-            unsafe { memattr_xa_mk_value(value) }
+            enc::mk_value(value)
         };
         self.store_raw(start, order, entry, gfp)
     }
@@ -473,8 +556,7 @@ impl XArray {
                 for slot in node.slots.iter() {
                     walk(*slot, counts);
                 }
-            // SAFETY: as above.
-            } else if !entry.is_null() && unsafe { memattr_xa_is_value(entry) } {
+            } else if !entry.is_null() && enc::is_value(entry) {
                 counts.0 += 1;
             }
         }

@@ -231,7 +231,9 @@ static void bench_round_trips(void)
  * Conversions in parallel: 1, 2 and 4 threads SET disjoint 2 MiB ranges of
  * a 4 GiB memslot private and back, while a vCPU keeps touching its own
  * memory (faults and MMU invalidations contend for mmu_lock). SETs per
- * second, all threads together.
+ * second, all threads together. The control: 1 and 2 threads doing null
+ * ioctls, which share nothing, show how far the machine runs two threads
+ * in parallel at all.
  */
 #define PAR_GPA		0x100000000ULL
 #define PAR_SLOT	12	/* and 13: two 2 GiB slots, each within overcommit */
@@ -239,10 +241,13 @@ static void bench_round_trips(void)
 #define PAR_RANGES	2048	/* 4 GiB */
 #define PAR_TRIPS	1024	/* round trips per run, shared by the threads */
 
+#define PAR_NULLS	20000	/* null ioctls per run, shared by the threads */
+
 struct par_arg {
 	struct kvm_vm *vm;
 	pthread_barrier_t *start;
 	int id, n;
+	bool null;
 };
 
 static void *par_thread(void *p)
@@ -251,7 +256,10 @@ static void *par_thread(void *p)
 	int i;
 
 	pthread_barrier_wait(a->start);
-	for (i = a->id; i < PAR_TRIPS; i += a->n) {
+	/* The control: how far the machine runs two threads in parallel at all. */
+	for (i = a->id; a->null && i < PAR_NULLS; i += a->n)
+		vm_check_cap(a->vm, KVM_CAP_MEMORY_ATTRIBUTES);
+	for (i = a->id; !a->null && i < PAR_TRIPS; i += a->n) {
 		uint64_t gpa = PAR_GPA + (i % PAR_RANGES) * PAR_SZ;
 
 		memattr_set(a->vm, gpa, PAR_SZ, PRIV);
@@ -260,15 +268,36 @@ static void *par_thread(void *p)
 	return NULL;
 }
 
+/* @n threads doing their share of the work; seconds until the last is done. */
+static double par_run(struct kvm_vm *vm, int n, bool null)
+{
+	struct par_arg args[4];
+	pthread_barrier_t start;
+	pthread_t tids[4];
+	double t0;
+	int i;
+
+	pthread_barrier_init(&start, NULL, n + 1);
+	for (i = 0; i < n; i++) {
+		args[i] = (struct par_arg){ .vm = vm, .start = &start, .id = i, .n = n, .null = null };
+		pthread_create(&tids[i], NULL, par_thread, &args[i]);
+	}
+	pthread_barrier_wait(&start);
+	t0 = now_ns();
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	pthread_barrier_destroy(&start);
+	return (now_ns() - t0) / 1e9;
+}
+
 static void bench_parallel(void)
 {
 	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
-	struct par_arg args[4];
-	pthread_t vcpu_tid, tids[4];
-	pthread_barrier_t start;
 	struct kvm_vcpu *vcpu;
+	pthread_t vcpu_tid;
 	struct kvm_vm *vm;
 	struct ucall uc;
+	char name[48];
 	int n, i;
 
 	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
@@ -284,21 +313,12 @@ static void bench_parallel(void)
 	pthread_create(&vcpu_tid, NULL, vcpu_thread, vcpu);
 
 	for (n = 1; n <= 4; n *= 2) {
-		char name[48];
-		double t0;
-
-		pthread_barrier_init(&start, NULL, n + 1);
-		for (i = 0; i < n; i++) {
-			args[i] = (struct par_arg){ .vm = vm, .start = &start, .id = i, .n = n };
-			pthread_create(&tids[i], NULL, par_thread, &args[i]);
-		}
-		pthread_barrier_wait(&start);
-		t0 = now_ns();
-		for (i = 0; i < n; i++)
-			pthread_join(tids[i], NULL);
 		snprintf(name, sizeof(name), "parallel_2M_sets_%d_threads", n);
-		report(name, 2 * PAR_TRIPS / ((now_ns() - t0) / 1e9), "per_s");
-		pthread_barrier_destroy(&start);
+		report(name, 2 * PAR_TRIPS / par_run(vm, n, false), "per_s");
+	}
+	for (n = 1; n <= 2; n++) {
+		snprintf(name, sizeof(name), "parallel_null_ioctls_%d_threads", n);
+		report(name, PAR_NULLS / par_run(vm, n, true), "per_s");
 	}
 
 	stop_flag = addr_gpa2hva(vm, RT_GPA + (RT_PAGES - 1) * SZ_4K + 8);
@@ -478,8 +498,10 @@ static void bench_mapped(bool rust)
 
 /*
  * memattr_bench [MAX_GIB]: every case on the store that serves new VMs.
- * memattr_bench fragmented: only the fragmented SETs, for runs that
- * alternate the two stores in one boot (guest/bench.sh).
+ * memattr_bench short: only the single-page cases whose ratio sits near 1
+ * (fragmented SETs, round trips with a vCPU running, guest 4 KiB
+ * conversions), for runs that alternate the two stores in one boot
+ * (guest/bench.sh).
  */
 int main(int argc, char *argv[])
 {
@@ -492,8 +514,10 @@ int main(int argc, char *argv[])
 	vm = sw_vm();
 	TEST_ASSERT(memattr_backend(vm, backend, sizeof(backend)), "no debugfs");
 	kvm_vm_free(vm);
-	if (argc > 1 && !strcmp(argv[1], "fragmented")) {
+	if (argc > 1 && !strcmp(argv[1], "short")) {
 		bench_fragmented();
+		bench_round_trips();
+		bench_map_gpa_range(SZ_4K, "guest_map_gpa_round_trips_4K");
 		return 0;
 	}
 

@@ -6,17 +6,17 @@ if load_module; then
 	run_test bench-kvm_memattr 1500 /tests/memattr_bench "$(cmdline_num gib 1024)"
 	kunit_results
 	dmesg | sed -n 's/^\[[^]]*\] kvm_memattr: \(BENCH .*\)$/\1/p'
-	# The fragmented SETs again, the two stores alternating three times:
+	# The single-page cases again, the two stores alternating three times:
 	# their ratio sits near 1 and drifts with the host's load over the
 	# boot, which the order C-then-module above would turn into a bias.
-	# The table takes each store's fastest run.
+	# The table takes each store's best run.
 	for i in 1 2 3; do
 		if ! rmmod kvm_memattr; then
 			result FAIL bench-unload-$i
 			break
 		fi
-		run_test bench-fragmented-upstream-$i 600 /tests/memattr_bench fragmented
+		run_test bench-short-upstream-$i 600 /tests/memattr_bench short
 		load_module || break
-		run_test bench-fragmented-kvm_memattr-$i 600 /tests/memattr_bench fragmented
+		run_test bench-short-kvm_memattr-$i 600 /tests/memattr_bench short
 	done
 fi

@@ -7,7 +7,8 @@
 //! attributes here instead of in upstream's one-entry-per-4-KiB xarray: a run
 //! of equal attributes is a handful of aligned multi-index xarray entries, so
 //! memory and SET time grow with the number of runs, not pages. Lookups on the
-//! fault path are lock-free `xa_load()`s.
+//! fault path are lock-free `xa_load()`s, which KVM makes itself on the
+//! store's xarray (`lookup_array`).
 //!
 //! The algorithm lives in [`memattr_core`] (shared with the host tests); this
 //! file is the glue: uAPI parsing, the ops callbacks, per-VM counters and the
@@ -443,12 +444,12 @@ unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM.
-// KVM calls it out of line (a static call); so does the KUnit bench.
-#[inline(never)]
-unsafe extern "C" fn ops_get(p: *mut c_void, gfn: u64) -> u64 {
+/// `p` is the cookie of a live VM. KVM looks attributes up in the returned
+/// xarray with `xa_load()` (the same lookup as [`xa::XArray::load`]) until
+/// [`ops_vm_destroy`]: the store is pinned, so the xarray does not move.
+unsafe extern "C" fn ops_lookup_array(p: *mut c_void) -> *mut bindings::xarray {
     // SAFETY: KVM passes the cookie of a live VM.
-    unsafe { store(p) }.xa.load(gfn)
+    unsafe { store(p) }.xa.as_ptr()
 }
 
 /// # Safety
@@ -572,7 +573,7 @@ impl kernel::Module for KvmMemattr {
                 supported: Some(ops_supported),
                 vm_init: Some(ops_vm_init),
                 vm_destroy: Some(ops_vm_destroy),
-                get: Some(ops_get),
+                lookup_array: Some(ops_lookup_array),
                 range_has: Some(ops_range_has),
                 prepare: Some(ops_prepare),
                 commit: Some(ops_commit),

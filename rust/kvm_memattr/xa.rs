@@ -262,7 +262,14 @@ impl XArray {
         Guard(self)
     }
 
-    /// The attributes at `gfn`: a lock-free RCU lookup (`xa_load`), the fault path.
+    /// The `struct xarray`, for KVM's own lookups (`xa_load()`), valid while
+    /// `self` lives (pinned).
+    pub(crate) fn as_ptr(&self) -> *mut bindings::xarray {
+        self.inner.get()
+    }
+
+    /// The attributes at `gfn`: a lock-free RCU lookup (`xa_load`), as KVM
+    /// makes on the fault path.
     pub(crate) fn load(&self, gfn: u64) -> u64 {
         // SAFETY: the xarray is initialised; `xa_load` takes the RCU read lock.
         let entry = unsafe { bindings::xa_load(self.inner.get(), gfn as _) };

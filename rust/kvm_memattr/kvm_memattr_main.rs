@@ -445,7 +445,7 @@ unsafe extern "C" fn ops_vm_destroy(p: *mut c_void) {
 /// # Safety
 ///
 /// `p` is the cookie of a live VM. KVM looks attributes up in the returned
-/// xarray with `xa_load()` (the same lookup as [`xa::XArray::load`]) until
+/// xarray with `xa_load()` (the lookup the KUnit suite makes with `XArray::load`) until
 /// [`ops_vm_destroy`]: the store is pinned, so the xarray does not move.
 unsafe extern "C" fn ops_lookup_array(p: *mut c_void) -> *mut bindings::xarray {
     // SAFETY: KVM passes the cookie of a live VM.
@@ -464,12 +464,8 @@ unsafe extern "C" fn ops_range_has(
 ) -> bool {
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
-    // One page, as upstream: one lookup (a single SET among a fragmented
-    // map asks this every time).
-    if end == start + 1 {
-        return s.xa.load(start) & mask == attrs;
-    }
-    // Every caller holds slots_lock (asserted), so no SET runs concurrently
+    // KVM answers one-page queries itself (an xa_load() on this store's
+    // xarray). Every caller holds slots_lock (asserted), so no SET runs concurrently
     // and the writer's lock-free reads are consistent.
     memattr_core::range_has(&s.writer(), GfnRange { start, end }, mask, attrs)
 }

@@ -450,9 +450,11 @@ static void test_nested_svm(void)
 	 * reads the marker put there), counted.
 	 */
 	vcpu_run(vcpu);
-	TEST_ASSERT(vcpu->run->exit_reason == KVM_EXIT_IO && vcpu->run->io.port == L2_PORT,
-		    "expected L2's OUT to port %#x, got exit %s (port %#x)", L2_PORT,
-		    exit_reason_str(vcpu->run->exit_reason), vcpu->run->io.port);
+	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
+		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
+		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
 	memattr_set(vm, vmcb, SZ_4K, NW);
 	((struct vmcb *)addr_gpa2hva(vm, vmcb))->control.exit_code = EXIT_MARKER;
 	memcpy(copy, addr_gpa2hva(vm, vmcb), SZ_4K);

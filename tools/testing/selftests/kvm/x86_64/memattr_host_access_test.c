@@ -12,8 +12,10 @@
  *    memslot, while the VMM restoring them (KVM_SET_MSRS) is accepted and
  *    KVM still writes nothing;
  *  - relaxed: after clearing NW the feature works (KVM writes the page);
- *  - tightened while in use (steal time, kvmclock): a SET of NW on the page
- *    KVM already writes stops the writes.
+ *  - tightened while in use (steal time, kvmclock, PV EOI): a SET of NW on
+ *    the page KVM already writes stops the writes (for PV EOI, an interrupt
+ *    delivered after the SET comes without the PV EOI bit and is EOI'd at
+ *    the APIC).
  *
  * Also the guest's page-table walk (KVM's, on shadow paging and in the
  * emulator): a first access whose PTE needs its Accessed bit set in an NW
@@ -26,6 +28,11 @@
  * memory fault with RIP on the instruction, nothing written; relaxed, the
  * instruction runs.  And the #VMEXIT of an L2 whose VMCB was made NW while
  * it ran: the VMCB keeps its bytes, the refusal is counted.
+ *
+ * Also SMM entry, which writes the state-save area at SMBASE + 0xfe00 and,
+ * on SVM from L2, the #VMEXIT to VMCB12 and L1's state to the HSAVE area:
+ * with one of them NW, KVM_RUN exits with the memory fault and the SMI
+ * stays pending; relaxed, the SMI is taken and RSM returns (to L2).
  */
 #include <stdio.h>
 #include <string.h>
@@ -39,6 +46,7 @@
 #include "test_util.h"
 #include "memattr_util.h"
 #include "svm_util.h"
+#include "apic.h"
 
 #define NR		KVM_MEMORY_ATTRIBUTE_NR
 #define NW		KVM_MEMORY_ATTRIBUTE_NW
@@ -55,10 +63,64 @@
 #define EXIT_MARKER	0x5a5aULL
 /* KVM_RUNs given to KVM to update an area (each loads the vCPU). */
 #define RUNS		8
+/* The guest's self-IPI, and what its handler saw. */
+#define IPI_VECTOR	0xe0
+#define IPI_APIC_EOI	1	/* no PV EOI bit: EOI written to the APIC */
+#define IPI_PV_EOI	2	/* KVM set the PV EOI bit: cleared, no APIC EOI */
+#define IPI_ROUNDS	16
+#define IPI_LOST	~0ULL
+/* SMRAM as in upstream's smm_test; the save area is in its last page. */
+#define SMRAM_GPA	0x1000000ULL
+#define SMRAM_SLOT	((1 << 16) | 1)
+#define SMRAM_PAGES	16
+#define SMRAM_SAVE	(SMRAM_GPA + 0xfe00)
+#define SMM_PORT	0xe
+#define SMM_STAGE	0xfe
 
-enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP };
+enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP, OP_SELF_IPI };
 
 static uint64_t cmd_op, cmd_a, cmd_b;
+static volatile uint64_t pv_eoi_gva, ipi_seen;
+
+/* A Linux guest's PV EOI: if KVM set the bit, clear it instead of the EOI. */
+static void guest_ipi_handler(struct ex_regs *regs)
+{
+	volatile uint8_t *pv_eoi = (volatile uint8_t *)pv_eoi_gva;
+
+	if (*pv_eoi & KVM_PV_EOI_ENABLED) {
+		*pv_eoi &= ~KVM_PV_EOI_ENABLED;
+		ipi_seen = IPI_PV_EOI;
+	} else {
+		x2apic_write_reg(APIC_EOI, 0);
+		ipi_seen = IPI_APIC_EOI;
+	}
+}
+
+/*
+ * Raise IPI_VECTOR on this CPU IPI_ROUNDS times; return how many deliveries
+ * came with the PV EOI bit, or IPI_LOST if one was not delivered.  A vmexit
+ * between the delivery and the handler's read clears the bit (KVM then wants
+ * the EOI at the APIC), so a single delivery may come without it: the first
+ * one takes the NPT faults on the handler's pages, and under emulation L1's
+ * timer can exit at any instruction.
+ */
+static uint64_t guest_self_ipi(uint64_t pv_eoi)
+{
+	uint64_t with_bit = 0;
+	int i;
+
+	pv_eoi_gva = pv_eoi;
+	x2apic_enable();
+	for (i = 0; i < IPI_ROUNDS; i++) {
+		ipi_seen = 0;
+		x2apic_write_reg(APIC_ICR, APIC_DEST_SELF | APIC_DM_FIXED | IPI_VECTOR);
+		asm volatile("sti; nop; nop; cli" : : : "memory");
+		if (!ipi_seen)
+			return IPI_LOST;
+		with_bit += ipi_seen == IPI_PV_EOI;
+	}
+	return with_bit;
+}
 
 static void guest_code(void)
 {
@@ -76,6 +138,9 @@ static void guest_code(void)
 			r = n;
 			break;
 		case OP_NOP:
+			break;
+		case OP_SELF_IPI:
+			r = guest_self_ipi(a);
 			break;
 		default:
 			r = memattr_guest_access(op, a, b);
@@ -253,6 +318,51 @@ static void test_registered_area(const char *what, uint32_t msr, uint64_t enable
 static void test_pv_eoi(void)
 {
 	test_registered_area("PV EOI", MSR_KVM_PV_EOI_EN, KVM_MSR_ENABLED, 0, 0);
+}
+
+/*
+ * PV EOI in use: KVM sets the bit when it delivers an interrupt (a
+ * self-IPI); made NW, no delivery comes with it, the guest EOIs at the
+ * APIC, the page keeps its bytes and the refusal is counted.  Allowed,
+ * deliveries come with the bit (not necessarily all: see guest_self_ipi()).
+ */
+static void test_pv_eoi_use(void)
+{
+	const uint64_t gpa = PAGE(1);
+	struct memattr_vm v = create();
+	uint8_t copy[SZ_4K];
+	uint64_t with_bit = 0, before;
+
+	vm_install_exception_handler(v.vm, IPI_VECTOR, guest_ipi_handler);
+	/* 0xaa: the PV EOI bit (bit 0) clear. */
+	fill(&v, gpa, 0xaa, copy);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, MSR_KVM_PV_EOI_EN, gpa | KVM_MSR_ENABLED), 0);
+	TEST_ASSERT(!run(&v, OP_SELF_IPI, gpa, 0, 0, &with_bit), "self-IPI faulted");
+	TEST_ASSERT(with_bit != IPI_LOST && with_bit > 0,
+		    "PV EOI in use: %lu of %d deliveries with the PV EOI bit (~0: one lost)",
+		    with_bit, IPI_ROUNDS);
+
+	memattr_set(v.vm, gpa, SZ_4K, NW);
+	fill(&v, gpa, 0xaa, copy);
+	before = denied_stat(&v);
+	TEST_ASSERT(!run(&v, OP_SELF_IPI, gpa, 0, 0, &with_bit), "self-IPI faulted");
+	TEST_ASSERT(with_bit == 0,
+		    "PV EOI made NW: %lu of %d deliveries with the PV EOI bit (~0: one lost)",
+		    with_bit, IPI_ROUNDS);
+	expect_untouched(&v, gpa, copy, "PV EOI");
+	TEST_ASSERT(denied_stat(&v) >= before + IPI_ROUNDS,
+		    "PV EOI made NW: %lu refusals counted for %d deliveries",
+		    denied_stat(&v) - before, IPI_ROUNDS);
+
+	memattr_set(v.vm, gpa, SZ_4K, 0);
+	TEST_ASSERT(!run(&v, OP_SELF_IPI, gpa, 0, 0, &with_bit), "self-IPI faulted");
+	TEST_ASSERT(with_bit != IPI_LOST && with_bit > 0,
+		    "PV EOI relaxed: %lu of %d deliveries with the PV EOI bit (~0: one lost)",
+		    with_bit, IPI_ROUNDS);
+	kvm_vm_free(v.vm);
+	pr_info("PV EOI in use made NW: %d interrupts delivered without the bit, EOI at the APIC, "
+		"not written, counted; relaxed: the bit again (%lu of %d): ok\n",
+		IPI_ROUNDS, with_bit, IPI_ROUNDS);
 }
 
 static void test_async_pf(void)
@@ -469,14 +579,150 @@ static void test_nested_svm(void)
 		"NW under L2: not written, counted: ok\n");
 }
 
+/* SMM ------------------------------------------------------------------- */
+
+/* Runs in real-address mode: report to the VMM, then return. */
+static const uint8_t smi_handler[] = {
+	0xb0, SMM_STAGE,	/* mov $SMM_STAGE, %al */
+	0xe4, SMM_PORT,		/* in $SMM_PORT, %al */
+	0x0f, 0xaa,		/* rsm */
+};
+
+static void smram_setup(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	TEST_ASSERT(kvm_has_cap(KVM_CAP_X86_SMM), "smm: KVM without SMM");
+	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, SMRAM_GPA, SMRAM_SLOT,
+				    SMRAM_PAGES, 0);
+	TEST_ASSERT(vm_phy_pages_alloc(vm, SMRAM_PAGES, SMRAM_GPA, SMRAM_SLOT) == SMRAM_GPA,
+		    "SMRAM not at %#llx", SMRAM_GPA);
+	memset(addr_gpa2hva(vm, SMRAM_GPA), 0, SMRAM_PAGES * SZ_4K);
+	memcpy(addr_gpa2hva(vm, SMRAM_GPA) + 0x8000, smi_handler, sizeof(smi_handler));
+	vcpu_set_msr(vcpu, MSR_IA32_SMBASE, SMRAM_GPA);
+}
+
+static void expect_smi_pending(struct kvm_vcpu *vcpu, bool pending)
+{
+	struct kvm_vcpu_events ev;
+
+	vcpu_events_get(vcpu, &ev);
+	TEST_ASSERT(ev.flags & KVM_VCPUEVENT_VALID_SMM, "no SMM state in KVM_GET_VCPU_EVENTS");
+	TEST_ASSERT(ev.smi.pending == pending && !ev.smi.smm,
+		    "SMI pending %u in SMM %u, expected pending %u outside SMM", ev.smi.pending,
+		    ev.smi.smm, pending);
+}
+
+/* The SMI is taken: the handler reports from SMM; the next run does its RSM. */
+static void expect_smi_handler(struct kvm_vcpu *vcpu)
+{
+	struct kvm_regs regs;
+
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != SMM_PORT) {
+		memattr_report_exit(vcpu, 0, 0, "expected the SMI handler's IN");
+		TEST_FAIL("expected the SMI handler's IN from port %#x, got exit %s", SMM_PORT,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+	vcpu_regs_get(vcpu, &regs);
+	TEST_ASSERT_EQ(regs.rax & 0xff, SMM_STAGE);
+}
+
+/*
+ * The SMI refused while @gpa's page is NW: memory fault (WRITE) at it, again
+ * on the next KVM_RUN, the page keeps its bytes and the SMI stays pending.
+ */
+static void expect_smi_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t gpa,
+			       const char *what)
+{
+	uint64_t page = gpa & ~(SZ_4K - 1);
+	uint8_t copy[SZ_4K];
+
+	memcpy(copy, addr_gpa2hva(vm, page), SZ_4K);
+	memattr_set(vm, page, SZ_4K, NW);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, gpa, NULL), F_WRITE);
+		expect_smi_pending(vcpu, true);
+	}
+	TEST_ASSERT(!memcmp(copy, addr_gpa2hva(vm, page), SZ_4K), "refused SMI wrote %s", what);
+	memattr_set(vm, page, SZ_4K, 0);
+}
+
+static void test_smm(void)
+{
+	struct memattr_vm v = create();
+	uint8_t copy[SZ_4K];
+
+	smram_setup(v.vm, v.vcpu);
+	memcpy(copy, addr_gpa2hva(v.vm, SMRAM_SAVE & ~(SZ_4K - 1)), SZ_4K);
+	vcpu_ioctl(v.vcpu, KVM_SMI, NULL);
+	expect_smi_refused(v.vm, v.vcpu, SMRAM_SAVE, "the SMRAM state-save area");
+
+	expect_smi_handler(v.vcpu);
+	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, SMRAM_SAVE & ~(SZ_4K - 1)), SZ_4K),
+		    "SMM entry wrote no state-save area");
+	TEST_ASSERT(!run(&v, OP_NOP, 0, 0, 0, NULL), "after RSM: faulted");
+	expect_smi_pending(v.vcpu, false);
+	kvm_vm_free(v.vm);
+	pr_info("SMM entry with the state-save area NW: memory fault, nothing written, SMI "
+		"pending; relaxed: SMI taken, RSM returns: ok\n");
+}
+
+static void l1_smm_code(struct svm_test_data *svm)
+{
+	static unsigned long l2_stack[64];
+
+	generic_svm_setup(svm, l2_out_vmmcall, &l2_stack[64]);
+	asm volatile("vmrun %%rax" : : "a"(svm->vmcb_gpa) : "memory", "cc");
+	GUEST_SYNC(svm->vmcb->control.exit_code);
+}
+
+static void test_nested_smm(void)
+{
+	struct memattr_vm v;
+	struct svm_test_data *svm;
+	vm_vaddr_t svm_gva;
+	uint8_t copy[SZ_4K];
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_SVM), "nested-smm: no SVM in this guest (nested=0?)");
+	v = memattr_vm_create(l1_smm_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	smram_setup(v.vm, v.vcpu);
+	svm = vcpu_alloc_svm(v.vm, &svm_gva);
+	vcpu_args_set(v.vcpu, 1, svm_gva);
+
+	/* L2 exits to the VMM with its OUT; the SMI arrives in L2. */
+	vcpu_run(v.vcpu);
+	if (v.vcpu->run->exit_reason != KVM_EXIT_IO || v.vcpu->run->io.port != L2_PORT) {
+		memattr_report_exit(v.vcpu, 0, 0, "expected L2's OUT");
+		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
+			  exit_reason_str(v.vcpu->run->exit_reason));
+	}
+	memcpy(copy, addr_gpa2hva(v.vm, svm->save_area_gpa), SZ_4K);
+	vcpu_ioctl(v.vcpu, KVM_SMI, NULL);
+	expect_smi_refused(v.vm, v.vcpu, svm->save_area_gpa, "the HSAVE area");
+	expect_smi_refused(v.vm, v.vcpu, svm->vmcb_gpa, "VMCB12");
+	expect_smi_refused(v.vm, v.vcpu, SMRAM_SAVE, "the SMRAM state-save area");
+
+	expect_smi_handler(v.vcpu);
+	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, svm->save_area_gpa), SZ_4K),
+		    "SMM entry from L2 wrote no HSAVE area");
+	/* RSM re-enters L2, whose VMMCALL exits to L1. */
+	expect_sync(v.vcpu, SVM_EXIT_VMMCALL);
+	expect_smi_pending(v.vcpu, false);
+	kvm_vm_free(v.vm);
+	pr_info("SMM entry from L2 with the HSAVE area, VMCB12 or the state-save area NW: memory "
+		"fault, nothing written, SMI pending; relaxed: SMI taken, RSM re-enters L2: ok\n");
+}
+
 static const struct memattr_part parts[] = {
 	{ "steal-time", test_steal_time },
 	{ "kvmclock", test_kvmclock },
 	{ "pv-eoi", test_pv_eoi },
+	{ "pv-eoi-use", test_pv_eoi_use },
 	{ "async-pf", test_async_pf },
 	{ "rep-movsb", test_rep_movsb },
 	{ "nested-svm", test_nested_svm },
 	{ "pt-walk", test_pt_walk },
+	{ "smm", test_smm },
+	{ "nested-smm", test_nested_smm },
 };
 
 /* memattr_host_access_test [PART...]: all parts, or only those named. */

@@ -82,13 +82,23 @@ enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP, OP_SELF_IPI };
 static uint64_t cmd_op, cmd_a, cmd_b;
 static volatile uint64_t pv_eoi_gva, ipi_seen;
 
-/* A Linux guest's PV EOI: if KVM set the bit, clear it instead of the EOI. */
+/*
+ * A Linux guest's PV EOI: if KVM set the bit, clear it instead of the EOI.
+ * The clear is a test-and-clear in one instruction, as in Linux: KVM takes
+ * the bit back at a vmexit (and then wants the EOI at the APIC), so deciding
+ * on an earlier read, with a write fault between it and the clear, would EOI
+ * neither way.  The bit is read first only so that an NW page, where it is
+ * never set, is not written.
+ */
 static void guest_ipi_handler(struct ex_regs *regs)
 {
-	volatile uint8_t *pv_eoi = (volatile uint8_t *)pv_eoi_gva;
+	volatile uint32_t *pv_eoi = (volatile uint32_t *)pv_eoi_gva;
+	uint8_t was_set = 0;
 
-	if (*pv_eoi & KVM_PV_EOI_ENABLED) {
-		*pv_eoi &= ~KVM_PV_EOI_ENABLED;
+	if (*pv_eoi & KVM_PV_EOI_ENABLED)
+		asm volatile("btrl %2, %0\n\tsetc %1"
+			     : "+m"(*pv_eoi), "=q"(was_set) : "i"(KVM_PV_EOI_BIT) : "cc");
+	if (was_set) {
 		ipi_seen = IPI_PV_EOI;
 	} else {
 		x2apic_write_reg(APIC_EOI, 0);

@@ -637,6 +637,32 @@ static void expect_smi_handler(struct kvm_vcpu *vcpu)
 }
 
 /*
+ * In the SMI handler, at its IN: with the state-save area NR (no access),
+ * the next KVM_RUN completes the IN and the RSM exits with a memory fault
+ * (READ) at the area, again on the next KVM_RUN, and does nothing: the vCPU
+ * stays in SMM with RIP on the RSM (the handler's last two bytes).
+ */
+static void expect_rsm_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+{
+	const uint64_t page = SMRAM_SAVE & ~(SZ_4K - 1);
+	struct kvm_vcpu_events ev;
+	const uint64_t rsm_rip = 0x8000 + sizeof(smi_handler) - 2;
+	struct kvm_regs regs;
+
+	memattr_set(vm, page, SZ_4K, NR | NW | NX);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, SMRAM_SAVE, NULL), F_READ);
+		vcpu_events_get(vcpu, &ev);
+		TEST_ASSERT(ev.smi.smm, "RSM refused by NR left SMM");
+		vcpu_regs_get(vcpu, &regs);
+		TEST_ASSERT(regs.rip == rsm_rip,
+			    "RSM refused by NR: RIP %#llx, expected %#lx (the RSM)", regs.rip,
+			    rsm_rip);
+	}
+	memattr_set(vm, page, SZ_4K, 0);
+}
+
+/*
  * The SMI refused while @gpa's page is NW: memory fault (WRITE) at it, again
  * on the next KVM_RUN, the page keeps its bytes and the SMI stays pending.
  */
@@ -669,11 +695,13 @@ static void test_smm(void)
 	expect_smi_handler(v.vcpu);
 	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, SMRAM_SAVE & ~(SZ_4K - 1)), SZ_4K),
 		    "SMM entry wrote no state-save area");
+	expect_rsm_refused(v.vm, v.vcpu);
 	TEST_ASSERT(!run(&v, OP_NOP, 0, 0, 0, NULL), "after RSM: faulted");
 	expect_smi_pending(v.vcpu, false);
 	kvm_vm_free(v.vm);
 	pr_info("SMM entry with the state-save area NW: memory fault, nothing written, SMI "
-		"pending; relaxed: SMI taken, RSM returns: ok\n");
+		"pending; relaxed: SMI taken; RSM with it NR: memory fault, still in SMM; relaxed: "
+		"RSM returns: ok\n");
 }
 
 static void l1_smm_code(struct svm_test_data *svm)
@@ -714,12 +742,14 @@ static void test_nested_smm(void)
 	expect_smi_handler(v.vcpu);
 	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, svm->save_area_gpa), SZ_4K),
 		    "SMM entry from L2 wrote no HSAVE area");
+	expect_rsm_refused(v.vm, v.vcpu);
 	/* RSM re-enters L2, whose VMMCALL exits to L1. */
 	expect_sync(v.vcpu, SVM_EXIT_VMMCALL);
 	expect_smi_pending(v.vcpu, false);
 	kvm_vm_free(v.vm);
 	pr_info("SMM entry from L2 with the HSAVE area, VMCB12 or the state-save area NW: memory "
-		"fault, nothing written, SMI pending; relaxed: SMI taken, RSM re-enters L2: ok\n");
+		"fault, nothing written, SMI pending; relaxed: SMI taken; RSM with the state-save "
+		"area NR: memory fault, still in SMM; relaxed: RSM re-enters L2: ok\n");
 }
 
 static const struct memattr_part parts[] = {

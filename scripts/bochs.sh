@@ -54,6 +54,9 @@ boot: cdrom
 com1: enabled=1, mode=file, dev="$W/serial.log"
 display_library: rfb, options="timeout=0"
 clock: sync=none, time0=local
+# No sound: with no ALSA card, Bochs 2.7's default sound driver makes its
+# speaker thread abort ("buffer overflow detected") right after start-up.
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 log: $W/bochs.log
 panic: action=fatal
 error: action=ignore

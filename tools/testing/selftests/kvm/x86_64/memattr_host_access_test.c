@@ -80,7 +80,7 @@
 enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP, OP_SELF_IPI };
 
 static uint64_t cmd_op, cmd_a, cmd_b;
-static volatile uint64_t pv_eoi_gva, ipi_seen;
+static uint64_t pv_eoi_gva, ipi_seen;
 
 /*
  * A Linux guest's PV EOI: if KVM set the bit, clear it instead of the EOI.
@@ -92,17 +92,17 @@ static volatile uint64_t pv_eoi_gva, ipi_seen;
  */
 static void guest_ipi_handler(struct ex_regs *regs)
 {
-	volatile uint32_t *pv_eoi = (volatile uint32_t *)pv_eoi_gva;
+	uint32_t *pv_eoi = (uint32_t *)READ_ONCE(pv_eoi_gva);
 	uint8_t was_set = 0;
 
-	if (*pv_eoi & KVM_PV_EOI_ENABLED)
+	if (READ_ONCE(*pv_eoi) & KVM_PV_EOI_ENABLED)
 		asm volatile("btrl %2, %0\n\tsetc %1"
 			     : "+m"(*pv_eoi), "=q"(was_set) : "i"(KVM_PV_EOI_BIT) : "cc");
 	if (was_set) {
-		ipi_seen = IPI_PV_EOI;
+		WRITE_ONCE(ipi_seen, IPI_PV_EOI);
 	} else {
 		x2apic_write_reg(APIC_EOI, 0);
-		ipi_seen = IPI_APIC_EOI;
+		WRITE_ONCE(ipi_seen, IPI_APIC_EOI);
 	}
 }
 
@@ -119,15 +119,15 @@ static uint64_t guest_self_ipi(uint64_t pv_eoi)
 	uint64_t with_bit = 0;
 	int i;
 
-	pv_eoi_gva = pv_eoi;
+	WRITE_ONCE(pv_eoi_gva, pv_eoi);
 	x2apic_enable();
 	for (i = 0; i < IPI_ROUNDS; i++) {
-		ipi_seen = 0;
+		WRITE_ONCE(ipi_seen, 0);
 		x2apic_write_reg(APIC_ICR, APIC_DEST_SELF | APIC_DM_FIXED | IPI_VECTOR);
 		asm volatile("sti; nop; nop; cli" : : : "memory");
-		if (!ipi_seen)
+		if (!READ_ONCE(ipi_seen))
 			return IPI_LOST;
-		with_bit += ipi_seen == IPI_PV_EOI;
+		with_bit += READ_ONCE(ipi_seen) == IPI_PV_EOI;
 	}
 	return with_bit;
 }
@@ -370,8 +370,8 @@ static void test_pv_eoi_use(void)
 		    "PV EOI relaxed: %lu of %d deliveries with the PV EOI bit (~0: one lost)",
 		    with_bit, IPI_ROUNDS);
 	kvm_vm_free(v.vm);
-	pr_info("PV EOI in use made NW: %d interrupts delivered without the bit, EOI at the APIC, "
-		"not written, counted; relaxed: the bit again (%lu of %d): ok\n",
+	pr_info("PV EOI in use made NW: %d interrupts delivered without the bit, EOI at the "
+		"APIC, not written, counted; relaxed: the bit again (%lu of %d): ok\n",
 		IPI_ROUNDS, with_bit, IPI_ROUNDS);
 }
 

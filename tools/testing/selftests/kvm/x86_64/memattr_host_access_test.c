@@ -637,27 +637,28 @@ static void expect_smi_handler(struct kvm_vcpu *vcpu)
 }
 
 /*
- * In the SMI handler, at its IN: with the state-save area NR (no access),
- * the next KVM_RUN completes the IN and the RSM exits with a memory fault
- * (READ) at the area, again on the next KVM_RUN, and does nothing: the vCPU
- * stays in SMM with RIP on the RSM (the handler's last two bytes).
+ * In the SMI handler, at its IN: with @gpa's page NR (no access), the next
+ * KVM_RUN completes the IN and the RSM, which reads that page, exits with a
+ * memory fault (READ) at it, again on the next KVM_RUN, and does nothing:
+ * the vCPU stays in SMM with RIP on the RSM (the handler's last two bytes).
  */
-static void expect_rsm_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu)
+static void expect_rsm_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t gpa,
+			       const char *what)
 {
-	const uint64_t page = SMRAM_SAVE & ~(SZ_4K - 1);
-	struct kvm_vcpu_events ev;
+	const uint64_t page = gpa & ~(SZ_4K - 1);
 	const uint64_t rsm_rip = 0x8000 + sizeof(smi_handler) - 2;
+	struct kvm_vcpu_events ev;
 	struct kvm_regs regs;
 
 	memattr_set(vm, page, SZ_4K, NR | NW | NX);
 	for (int i = 0; i < 2; i++) {
-		TEST_ASSERT_EQ(memattr_run_access(vcpu, SMRAM_SAVE, NULL), F_READ);
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, gpa, NULL), F_READ);
 		vcpu_events_get(vcpu, &ev);
-		TEST_ASSERT(ev.smi.smm, "RSM refused by NR left SMM");
+		TEST_ASSERT(ev.smi.smm, "RSM refused by NR on %s left SMM", what);
 		vcpu_regs_get(vcpu, &regs);
 		TEST_ASSERT(regs.rip == rsm_rip,
-			    "RSM refused by NR: RIP %#llx, expected %#lx (the RSM)", regs.rip,
-			    rsm_rip);
+			    "RSM refused by NR on %s: RIP %#llx, expected %#lx (the RSM)", what,
+			    regs.rip, rsm_rip);
 	}
 	memattr_set(vm, page, SZ_4K, 0);
 }
@@ -695,7 +696,7 @@ static void test_smm(void)
 	expect_smi_handler(v.vcpu);
 	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, SMRAM_SAVE & ~(SZ_4K - 1)), SZ_4K),
 		    "SMM entry wrote no state-save area");
-	expect_rsm_refused(v.vm, v.vcpu);
+	expect_rsm_refused(v.vm, v.vcpu, SMRAM_SAVE, "the SMRAM state-save area");
 	TEST_ASSERT(!run(&v, OP_NOP, 0, 0, 0, NULL), "after RSM: faulted");
 	expect_smi_pending(v.vcpu, false);
 	kvm_vm_free(v.vm);
@@ -742,14 +743,17 @@ static void test_nested_smm(void)
 	expect_smi_handler(v.vcpu);
 	TEST_ASSERT(memcmp(copy, addr_gpa2hva(v.vm, svm->save_area_gpa), SZ_4K),
 		    "SMM entry from L2 wrote no HSAVE area");
-	expect_rsm_refused(v.vm, v.vcpu);
+	expect_rsm_refused(v.vm, v.vcpu, SMRAM_SAVE, "the SMRAM state-save area");
+	expect_rsm_refused(v.vm, v.vcpu, svm->vmcb_gpa, "VMCB12");
+	expect_rsm_refused(v.vm, v.vcpu, svm->save_area_gpa, "the HSAVE area");
 	/* RSM re-enters L2, whose VMMCALL exits to L1. */
 	expect_sync(v.vcpu, SVM_EXIT_VMMCALL);
 	expect_smi_pending(v.vcpu, false);
 	kvm_vm_free(v.vm);
 	pr_info("SMM entry from L2 with the HSAVE area, VMCB12 or the state-save area NW: memory "
 		"fault, nothing written, SMI pending; relaxed: SMI taken; RSM with the state-save "
-		"area NR: memory fault, still in SMM; relaxed: RSM re-enters L2: ok\n");
+		"area, VMCB12 or the HSAVE area NR: memory fault, still in SMM; relaxed: RSM "
+		"re-enters L2: ok\n");
 }
 
 static const struct memattr_part parts[] = {

@@ -12,10 +12,11 @@
  *    memslot, while the VMM restoring them (KVM_SET_MSRS) is accepted and
  *    KVM still writes nothing;
  *  - relaxed: after clearing NW the feature works (KVM writes the page);
- *  - tightened while in use (steal time, kvmclock, PV EOI): a SET of NW on
- *    the page KVM already writes stops the writes (for PV EOI, an interrupt
- *    delivered after the SET comes without the PV EOI bit and is EOI'd at
- *    the APIC).
+ *  - tightened while in use (steal time, kvmclock, PV EOI, async PF): a SET
+ *    of NW on the page KVM already writes stops the writes (for PV EOI, an
+ *    interrupt delivered after the SET comes without the PV EOI bit and is
+ *    EOI'd at the APIC; for async PF, a read of a missing page gets neither
+ *    "page not present" nor "page ready").
  *
  * Also the guest's page-table walk (KVM's, on shadow paging and in the
  * emulator): a first access whose PTE needs its Accessed bit set in an NW
@@ -32,11 +33,18 @@
  * Also SMM entry, which writes the state-save area at SMBASE + 0xfe00 and,
  * on SVM from L2, the #VMEXIT to VMCB12 and L1's state to the HSAVE area:
  * with one of them NW, KVM_RUN exits with the memory fault and the SMI
- * stays pending; relaxed, the SMI is taken and RSM returns (to L2).
+ * stays pending; relaxed, the SMI is taken.  RSM, which reads them back,
+ * exits with the memory fault when one is NR; relaxed, it returns (to L2).
  */
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/userfaultfd.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
 #include <linux/stringify.h>
@@ -77,7 +85,10 @@
 #define SMM_PORT	0xe
 #define SMM_STAGE	0xfe
 
-enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP, OP_SELF_IPI };
+/* Async PF: the "page ready" interrupt. */
+#define APF_VECTOR	0xec
+
+enum { OP_WRMSR = OP_LOCAL, OP_REP_MOVSB, OP_NOP, OP_SELF_IPI, OP_APF_TOUCH, OP_IRQ_WINDOW };
 
 static uint64_t cmd_op, cmd_a, cmd_b;
 static uint64_t pv_eoi_gva, ipi_seen;
@@ -132,6 +143,54 @@ static uint64_t guest_self_ipi(uint64_t pv_eoi)
 	return with_bit;
 }
 
+/*
+ * What the guest saw of async PF: "page not present" #PFs and "page ready"
+ * interrupts, less the "wake up all" ready (token ~0) that enabling it sends.
+ */
+static uint64_t apf_gva, apf_not_present, apf_ready, apf_np_token, apf_ready_token;
+#define APF_WAKEUP_ALL	0xffffffffU
+
+/* The only #PF this guest takes: an async "page not present", CR2 its token. */
+static void guest_apf_not_present(struct ex_regs *regs)
+{
+	struct kvm_vcpu_pv_apf_data *apf = (void *)READ_ONCE(apf_gva);
+	uint64_t cr2;
+
+	asm volatile("mov %%cr2, %0" : "=r"(cr2));
+	GUEST_ASSERT_EQ(READ_ONCE(apf->flags), KVM_PV_REASON_PAGE_NOT_PRESENT);
+	WRITE_ONCE(apf->flags, 0);
+	WRITE_ONCE(apf_np_token, cr2);
+	WRITE_ONCE(apf_not_present, apf_not_present + 1);
+}
+
+/* "Page ready": take the token, free the slot, ack, EOI. */
+static void guest_apf_ready(struct ex_regs *regs)
+{
+	struct kvm_vcpu_pv_apf_data *apf = (void *)READ_ONCE(apf_gva);
+
+	uint32_t token = READ_ONCE(apf->token);
+
+	WRITE_ONCE(apf->token, 0);
+	wrmsr(MSR_KVM_ASYNC_PF_ACK, 1);
+	x2apic_write_reg(APIC_EOI, 0);
+	if (token == APF_WAKEUP_ALL)
+		return;
+	WRITE_ONCE(apf_ready_token, token);
+	WRITE_ONCE(apf_ready, apf_ready + 1);
+}
+
+/* Read @gva with interrupts on (async PF needs them; not in the STI shadow). */
+static uint64_t guest_apf_touch(uint64_t gva)
+{
+	uint64_t val;
+
+	x2apic_enable();
+	asm volatile("sti; nop" : : : "memory");
+	val = READ_ONCE(*(uint64_t *)gva);
+	asm volatile("nop; nop; cli" : : : "memory");
+	return val;
+}
+
 static void guest_code(void)
 {
 	for (;;) {
@@ -151,6 +210,12 @@ static void guest_code(void)
 			break;
 		case OP_SELF_IPI:
 			r = guest_self_ipi(a);
+			break;
+		case OP_APF_TOUCH:
+			r = guest_apf_touch(a);
+			break;
+		case OP_IRQ_WINDOW:
+			asm volatile("sti; nop; nop; cli" : : : "memory");
 			break;
 		default:
 			r = memattr_guest_access(op, a, b);
@@ -381,6 +446,147 @@ static void test_async_pf(void)
 	test_registered_area("async PF", MSR_KVM_ASYNC_PF_EN,
 			     KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT,
 			     MSR_KVM_ASYNC_PF_INT, 0xec);
+}
+
+/* The VMM's side of a missing page: wait for its fault, then fill it. */
+struct uffd_server {
+	int uffd;
+	void *page;
+	uint64_t val;
+};
+
+static void *uffd_serve(void *arg)
+{
+	static uint64_t src[SZ_4K / 8] __attribute__((aligned(4096)));
+	struct uffd_server *u = arg;
+	struct pollfd pfd = { .fd = u->uffd, .events = POLLIN };
+	struct uffdio_copy copy = {
+		.dst = (uint64_t)u->page, .src = (uint64_t)src, .len = SZ_4K,
+	};
+	struct uffd_msg msg;
+
+	TEST_ASSERT(poll(&pfd, 1, 60000) == 1, "no fault reached the missing page");
+	TEST_ASSERT(read(u->uffd, &msg, sizeof(msg)) == sizeof(msg), "read(uffd)");
+	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
+		    (msg.arg.pagefault.address & ~(SZ_4K - 1)) == (uint64_t)u->page,
+		    "uffd event %u at %#llx, expected a fault on %p", msg.event,
+		    msg.arg.pagefault.address, u->page);
+	src[0] = u->val;
+	TEST_ASSERT(!ioctl(u->uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: errno %d", errno);
+	return NULL;
+}
+
+/*
+ * The guest reads @target while its page is missing (dropped, userfaultfd):
+ * KVM cannot map it without waiting, so it starts an async PF, and the VMM
+ * fills the page when KVM's worker faults on it.  Returns what the guest read.
+ */
+static uint64_t apf_touch_missing(struct memattr_vm *v, struct uffd_server *u, uint64_t target)
+{
+	uint64_t val = ~0ULL;
+	pthread_t t;
+
+	TEST_ASSERT(!madvise(u->page, SZ_4K, MADV_DONTNEED), "MADV_DONTNEED");
+	pthread_create(&t, NULL, uffd_serve, u);
+	TEST_ASSERT(!run(v, OP_APF_TOUCH, target, 0, 0, &val), "async PF access faulted");
+	pthread_join(t, NULL);
+	TEST_ASSERT_EQ(val, u->val);
+	return val;
+}
+
+/*
+ * The guest's counts after up to @ms 1-ms interrupt windows, stopping once
+ * @ready "page ready" interrupts arrived.  "Page not present" is injected
+ * before the guest can go on, "page ready" whenever KVM's worker is done,
+ * which may be after the guest's read went through (the VMM's UFFDIO_COPY
+ * maps the page before the worker's fault returns).
+ */
+static void apf_counts(struct memattr_vm *v, uint64_t ready, int ms, uint64_t *not_present,
+		       uint64_t *got_ready)
+{
+	for (int i = 0;; i++) {
+		sync_global_from_guest(v->vm, apf_ready);
+		if (apf_ready >= ready || i == ms)
+			break;
+		usleep(1000);
+		TEST_ASSERT(!run(v, OP_IRQ_WINDOW, 0, 0, 0, NULL), "interrupt window faulted");
+	}
+	sync_global_from_guest(v->vm, apf_not_present);
+	sync_global_from_guest(v->vm, apf_np_token);
+	sync_global_from_guest(v->vm, apf_ready_token);
+	*not_present = apf_not_present;
+	*got_ready = apf_ready;
+}
+
+/*
+ * Async PF in use: the guest reads a missing page with async PF enabled.
+ * Allowed: KVM writes "page not present" into the area and injects #PF with
+ * the token, then "page ready" and the interrupt.  With the area made NW
+ * after registration: KVM halts the vCPU instead (as when it cannot deliver
+ * the #PF), writes nothing, counts the refusal, and the read completes once
+ * the page is there.  Relaxed: both notifications again.
+ */
+static void test_async_pf_use(void)
+{
+	const uint64_t area = PAGE(2), target = PAGE(4);
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	struct memattr_vm v = create();
+	struct uffd_server u = { .page = hva(&v, target) };
+	uint64_t np, ready, before;
+	uint8_t copy[SZ_4K];
+
+	vm_install_exception_handler(v.vm, PF_VECTOR, guest_apf_not_present);
+	vm_install_exception_handler(v.vm, APF_VECTOR, guest_apf_ready);
+	apf_gva = area;
+	sync_global_to_guest(v.vm, apf_gva);
+	u.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	__TEST_REQUIRE(u.uffd >= 0, "userfaultfd() failed (errno %d): CONFIG_USERFAULTFD?", errno);
+	TEST_ASSERT(!ioctl(u.uffd, UFFDIO_API, &api), "UFFDIO_API");
+	reg.range.start = (uint64_t)u.page;
+	reg.range.len = SZ_4K;
+	TEST_ASSERT(!ioctl(u.uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+
+	memset(hva(&v, area), 0, SZ_4K);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, MSR_KVM_ASYNC_PF_INT, APF_VECTOR), 0);
+	TEST_ASSERT_EQ(guest_wrmsr(&v, MSR_KVM_ASYNC_PF_EN, area | KVM_ASYNC_PF_ENABLED |
+				   KVM_ASYNC_PF_SEND_ALWAYS | KVM_ASYNC_PF_DELIVERY_AS_INT), 0);
+	u.val = 0x1111;
+	apf_touch_missing(&v, &u, target);
+	apf_counts(&v, 1, 10000, &np, &ready);
+	TEST_ASSERT(np == 1 && ready == 1 && apf_np_token == apf_ready_token,
+		    "async PF allowed: %lu not-present, %lu ready (tokens %#lx, %#lx), expected 1, 1",
+		    np, ready, apf_np_token, apf_ready_token);
+
+	/* KVM has the area cached: tighten under it. */
+	memattr_set(v.vm, area, SZ_4K, NW);
+	/* A pattern, but the ready slot free (token 0) as the guest leaves it. */
+	memset(hva(&v, area), 0xaa, SZ_4K);
+	((struct kvm_vcpu_pv_apf_data *)hva(&v, area))->token = 0;
+	memcpy(copy, hva(&v, area), SZ_4K);
+	before = denied_stat(&v);
+	u.val = 0x2222;
+	apf_touch_missing(&v, &u, target);
+	/* Time for a "page ready" that should not come. */
+	apf_counts(&v, 2, 200, &np, &ready);
+	TEST_ASSERT(np == 1 && ready == 1,
+		    "async PF made NW: %lu not-present, %lu ready, expected no new notification",
+		    np, ready);
+	expect_untouched(&v, area, copy, "async PF");
+	TEST_ASSERT(denied_stat(&v) > before, "async PF made NW: no refusal counted");
+
+	memattr_set(v.vm, area, SZ_4K, 0);
+	memset(hva(&v, area), 0, SZ_4K);
+	u.val = 0x3333;
+	apf_touch_missing(&v, &u, target);
+	apf_counts(&v, 2, 10000, &np, &ready);
+	TEST_ASSERT(np == 2 && ready == 2 && apf_np_token == apf_ready_token,
+		    "async PF relaxed: %lu not-present, %lu ready (tokens %#lx, %#lx), expected 2, 2",
+		    np, ready, apf_np_token, apf_ready_token);
+	close(u.uffd);
+	kvm_vm_free(v.vm);
+	pr_info("async PF in use made NW: no not-present #PF or ready interrupt, the read "
+		"completes once the page is there, not written, counted; relaxed: both again: ok\n");
 }
 
 static void test_rep_movsb(void)
@@ -762,6 +968,7 @@ static const struct memattr_part parts[] = {
 	{ "pv-eoi", test_pv_eoi },
 	{ "pv-eoi-use", test_pv_eoi_use },
 	{ "async-pf", test_async_pf },
+	{ "async-pf-use", test_async_pf_use },
 	{ "rep-movsb", test_rep_movsb },
 	{ "nested-svm", test_nested_svm },
 	{ "pt-walk", test_pt_walk },

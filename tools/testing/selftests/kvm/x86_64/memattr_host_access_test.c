@@ -36,15 +36,11 @@
  * stays pending; relaxed, the SMI is taken.  RSM, which reads them back,
  * exits with the memory fault when one is NR; relaxed, it returns (to L2).
  */
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#include <linux/userfaultfd.h>
 #include <linux/kvm.h>
 #include <linux/kvm_para.h>
 #include <linux/stringify.h>
@@ -167,7 +163,6 @@ static void guest_apf_not_present(struct ex_regs *regs)
 static void guest_apf_ready(struct ex_regs *regs)
 {
 	struct kvm_vcpu_pv_apf_data *apf = (void *)READ_ONCE(apf_gva);
-
 	uint32_t token = READ_ONCE(apf->token);
 
 	WRITE_ONCE(apf->token, 0);
@@ -445,7 +440,7 @@ static void test_async_pf(void)
 	/* Delivered as an interrupt: its vector is set first. */
 	test_registered_area("async PF", MSR_KVM_ASYNC_PF_EN,
 			     KVM_ASYNC_PF_ENABLED | KVM_ASYNC_PF_DELIVERY_AS_INT,
-			     MSR_KVM_ASYNC_PF_INT, 0xec);
+			     MSR_KVM_ASYNC_PF_INT, APF_VECTOR);
 }
 
 /* The VMM's side of a missing page: wait for its fault, then fill it. */
@@ -457,22 +452,10 @@ struct uffd_server {
 
 static void *uffd_serve(void *arg)
 {
-	static uint64_t src[SZ_4K / 8] __attribute__((aligned(4096)));
 	struct uffd_server *u = arg;
-	struct pollfd pfd = { .fd = u->uffd, .events = POLLIN };
-	struct uffdio_copy copy = {
-		.dst = (uint64_t)u->page, .src = (uint64_t)src, .len = SZ_4K,
-	};
-	struct uffd_msg msg;
 
-	TEST_ASSERT(poll(&pfd, 1, 60000) == 1, "no fault reached the missing page");
-	TEST_ASSERT(read(u->uffd, &msg, sizeof(msg)) == sizeof(msg), "read(uffd)");
-	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
-		    (msg.arg.pagefault.address & ~(SZ_4K - 1)) == (uint64_t)u->page,
-		    "uffd event %u at %#llx, expected a fault on %p", msg.event,
-		    msg.arg.pagefault.address, u->page);
-	src[0] = u->val;
-	TEST_ASSERT(!ioctl(u->uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: errno %d", errno);
+	memattr_uffd_wait_fault(u->uffd, u->page);
+	memattr_uffd_fill(u->uffd, u->page, u->val);
 	return NULL;
 }
 
@@ -487,7 +470,7 @@ static uint64_t apf_touch_missing(struct memattr_vm *v, struct uffd_server *u, u
 	pthread_t t;
 
 	TEST_ASSERT(!madvise(u->page, SZ_4K, MADV_DONTNEED), "MADV_DONTNEED");
-	pthread_create(&t, NULL, uffd_serve, u);
+	TEST_ASSERT(!pthread_create(&t, NULL, uffd_serve, u), "pthread_create");
 	TEST_ASSERT(!run(v, OP_APF_TOUCH, target, 0, 0, &val), "async PF access faulted");
 	pthread_join(t, NULL);
 	TEST_ASSERT_EQ(val, u->val);
@@ -529,8 +512,6 @@ static void apf_counts(struct memattr_vm *v, uint64_t ready, int ms, uint64_t *n
 static void test_async_pf_use(void)
 {
 	const uint64_t area = PAGE(2), target = PAGE(4);
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
 	struct memattr_vm v = create();
 	struct uffd_server u = { .page = hva(&v, target) };
 	uint64_t np, ready, before;
@@ -540,12 +521,7 @@ static void test_async_pf_use(void)
 	vm_install_exception_handler(v.vm, APF_VECTOR, guest_apf_ready);
 	apf_gva = area;
 	sync_global_to_guest(v.vm, apf_gva);
-	u.uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-	__TEST_REQUIRE(u.uffd >= 0, "userfaultfd() failed (errno %d): CONFIG_USERFAULTFD?", errno);
-	TEST_ASSERT(!ioctl(u.uffd, UFFDIO_API, &api), "UFFDIO_API");
-	reg.range.start = (uint64_t)u.page;
-	reg.range.len = SZ_4K;
-	TEST_ASSERT(!ioctl(u.uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+	u.uffd = memattr_uffd_park(u.page);
 
 	memset(hva(&v, area), 0, SZ_4K);
 	TEST_ASSERT_EQ(guest_wrmsr(&v, MSR_KVM_ASYNC_PF_INT, APF_VECTOR), 0);

@@ -162,46 +162,6 @@ static void *set_thread(void *arg)
 	return NULL;
 }
 
-static int uffd_park(void *page)
-{
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = {
-		.range = { .start = (uint64_t)page, .len = SZ_4K },
-		.mode = UFFDIO_REGISTER_MODE_MISSING,
-	};
-	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
-
-	__TEST_REQUIRE(uffd >= 0, "userfaultfd() failed (errno %d): CONFIG_USERFAULTFD?", errno);
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
-	TEST_ASSERT(!madvise(page, SZ_4K, MADV_DONTNEED), "MADV_DONTNEED");
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
-	return uffd;
-}
-
-static void uffd_wait_fault(int uffd, void *page)
-{
-	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
-	struct uffd_msg msg;
-
-	TEST_ASSERT(poll(&pfd, 1, 30000) == 1, "the emulated access never reached the page");
-	TEST_ASSERT(read(uffd, &msg, sizeof(msg)) == sizeof(msg), "read(uffd)");
-	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
-		    (msg.arg.pagefault.address & ~(SZ_4K - 1)) == (uint64_t)page,
-		    "uffd event %u at %#llx, expected a fault on %p", msg.event,
-		    msg.arg.pagefault.address, page);
-}
-
-static void uffd_fill(int uffd, void *page, uint64_t val)
-{
-	static uint64_t src[SZ_4K / 8] __attribute__((aligned(4096)));
-	struct uffdio_copy copy = {
-		.dst = (uint64_t)page, .src = (uint64_t)src, .len = SZ_4K,
-	};
-
-	src[0] = val;
-	TEST_ASSERT(!ioctl(uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: errno %d", errno);
-}
-
 static bool wait_set_done(struct race *r, int ms)
 {
 	for (int i = 0; i < ms; i += 10) {
@@ -241,13 +201,13 @@ static void test_emulator_vs_set(bool write)
 	TEST_ASSERT(!op(&v, r.op, r.gpa, OLD, NULL), "unprotected emulated access denied");
 	*(uint64_t *)page = OLD;
 
-	uffd = uffd_park(page);
+	uffd = memattr_uffd_park(page);
 	pthread_create(&vt, NULL, vcpu_thread, &r);
-	uffd_wait_fault(uffd, page);
+	memattr_uffd_wait_fault(uffd, page);
 	/* The vCPU passed the attribute check and waits inside the access. */
 	pthread_create(&st, NULL, set_thread, &r);
 	early = wait_set_done(&r, SET_WAIT_MS);
-	uffd_fill(uffd, page, early && !write ? SECRET : OLD);
+	memattr_uffd_fill(uffd, page, early && !write ? SECRET : OLD);
 	pthread_join(vt, NULL);
 	pthread_join(st, NULL);
 	close(uffd);

@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Helpers shared by the kvm-memattr selftests: raw SET, kvm_memattr's per-VM
- * debugfs counters, and the xarray node slab.
+ * debugfs counters, the xarray node slab, and a missing page served by
+ * userfaultfd.
  */
 #ifndef SELFTEST_KVM_MEMATTR_UTIL_H
 #define SELFTEST_KVM_MEMATTR_UTIL_H
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/kvm.h>
+#include <linux/userfaultfd.h>
 
 #include "kvm_util.h"
 #include "processor.h"
@@ -330,6 +336,52 @@ static inline uint64_t memattr_run_access(struct kvm_vcpu *vcpu, uint64_t gpa, u
 	if (out)
 		*out = uc.args[1];
 	return 0;
+}
+
+/*
+ * Make the 4 KiB page at @page missing and register it with a new
+ * userfaultfd (missing mode): the next access to it waits for the VMM.
+ */
+static inline int memattr_uffd_park(void *page)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = {
+		.range = { .start = (uint64_t)page, .len = 4096 },
+		.mode = UFFDIO_REGISTER_MODE_MISSING,
+	};
+	int uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	__TEST_REQUIRE(uffd >= 0, "userfaultfd() failed (errno %d): CONFIG_USERFAULTFD?", errno);
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_API, &api), "UFFDIO_API");
+	TEST_ASSERT(!madvise(page, 4096, MADV_DONTNEED), "MADV_DONTNEED");
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_REGISTER, &reg), "UFFDIO_REGISTER");
+	return uffd;
+}
+
+/* Wait (30 s at most) for the fault on the missing @page. */
+static inline void memattr_uffd_wait_fault(int uffd, void *page)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	TEST_ASSERT(poll(&pfd, 1, 30000) == 1, "no access reached the missing page %p", page);
+	TEST_ASSERT(read(uffd, &msg, sizeof(msg)) == sizeof(msg), "read(uffd)");
+	TEST_ASSERT(msg.event == UFFD_EVENT_PAGEFAULT &&
+		    (msg.arg.pagefault.address & ~4095ULL) == (uint64_t)page,
+		    "uffd event %u at %#llx, expected a fault on %p", msg.event,
+		    msg.arg.pagefault.address, page);
+}
+
+/* Fill the missing @page, @val in its first 8 bytes, zero elsewhere. */
+static inline void memattr_uffd_fill(int uffd, void *page, uint64_t val)
+{
+	static uint64_t src[4096 / 8] __attribute__((aligned(4096)));
+	struct uffdio_copy copy = {
+		.dst = (uint64_t)page, .src = (uint64_t)src, .len = 4096,
+	};
+
+	src[0] = val;
+	TEST_ASSERT(!ioctl(uffd, UFFDIO_COPY, &copy), "UFFDIO_COPY: errno %d", errno);
 }
 
 #endif /* SELFTEST_KVM_MEMATTR_UTIL_H */

@@ -50,6 +50,7 @@
 #include "test_util.h"
 #include "memattr_util.h"
 #include "svm_util.h"
+#include "vmx.h"
 #include "apic.h"
 
 #define NR		KVM_MEMORY_ATTRIBUTE_NR
@@ -771,6 +772,170 @@ static void test_nested_svm(void)
 		"NW under L2: not written, counted: ok\n");
 }
 
+/* Nested VMX ------------------------------------------------------------ */
+
+#define L2_TPR		5
+
+/*
+ * L2 exits to the VMM (L1 does not intercept I/O), then writes CR8: with
+ * the TPR shadow on, the CPU stores it in the virtual-APIC page itself.
+ */
+void l2_vmx_code(void);
+void l2_vmx_cr8(void);
+asm(".pushsection .text\n"
+    "l2_vmx_code:\n"
+    "	outb %al, $" __stringify(L2_PORT) "\n"
+    "l2_vmx_cr8:\n"
+    "	mov $" __stringify(L2_TPR) ", %eax\n"
+    "	mov %rax, %cr8\n"
+    "	vmcall\n"
+    "	ud2\n"
+    ".popsection\n");
+
+static void l1_vmx_code(struct vmx_pages *vmx, uint64_t vapic)
+{
+	static unsigned long l2_stack[64];
+
+	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
+	vmxoff();
+	GUEST_SYNC(1);
+	GUEST_ASSERT(!vmxon(vmx->vmxon_gpa));
+	GUEST_ASSERT(load_vmcs(vmx));
+	prepare_vmcs(vmx, l2_vmx_code, &l2_stack[64]);
+	vmwrite(CPU_BASED_VM_EXEC_CONTROL, vmreadz(CPU_BASED_VM_EXEC_CONTROL) |
+		CPU_BASED_TPR_SHADOW | CPU_BASED_USE_MSR_BITMAPS);
+	vmwrite(VIRTUAL_APIC_PAGE_ADDR, vapic);
+	vmwrite(TPR_THRESHOLD, 0);
+	GUEST_SYNC(2);
+	GUEST_ASSERT(!vmclear(vmx->vmcs_gpa));
+	GUEST_SYNC(3);
+	GUEST_ASSERT(!vmptrld(vmx->vmcs_gpa));
+	GUEST_SYNC(4);
+	GUEST_ASSERT(!vmlaunch());
+	GUEST_SYNC(vmreadz(VM_EXIT_REASON));
+}
+
+/*
+ * RIP is on the refused VMX instruction: its mandatory prefix (or none), an
+ * optional REX prefix, then 0f c7 /6 (VMXON, VMCLEAR, VMPTRLD) or 0f 01 c2
+ * (VMLAUNCH).
+ */
+static void expect_rip_on_vmx(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t prefix,
+			      bool launch, const char *what)
+{
+	struct kvm_regs regs;
+	uint8_t *insn;
+
+	vcpu_regs_get(vcpu, &regs);
+	insn = addr_gva2hva(vm, regs.rip);
+	if (prefix) {
+		TEST_ASSERT(*insn == prefix, "%s: RIP %#llx: byte %02x, expected prefix %02x",
+			    what, regs.rip, *insn, prefix);
+		insn++;
+	}
+	if ((*insn & 0xf0) == 0x40)
+		insn++;
+	TEST_ASSERT(insn[0] == 0x0f &&
+		    (launch ? insn[1] == 0x01 && insn[2] == 0xc2 :
+			      insn[1] == 0xc7 && ((insn[2] >> 3) & 7) == 6),
+		    "%s: RIP %#llx is not on the refused instruction", what, regs.rip);
+}
+
+/*
+ * @flag expected twice for @gpa, with RIP on the instruction each time; a
+ * refused write leaves @gpa's page as it was.
+ */
+static void expect_vmx_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t gpa,
+			       uint64_t attrs, uint64_t flag, uint8_t prefix, bool launch,
+			       const char *what)
+{
+	uint8_t copy[SZ_4K];
+
+	memcpy(copy, addr_gpa2hva(vm, gpa), SZ_4K);
+	memattr_set(vm, gpa, SZ_4K, attrs);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, gpa, NULL), flag);
+		expect_rip_on_vmx(vm, vcpu, prefix, launch, what);
+	}
+	TEST_ASSERT(flag != F_WRITE || !memcmp(copy, addr_gpa2hva(vm, gpa), SZ_4K),
+		    "%s: refused, wrote the page", what);
+}
+
+static void test_nested_vmx(void)
+{
+	const uint64_t vapic = PAGE(6);
+	struct vmx_pages *vmx;
+	struct kvm_vcpu *vcpu;
+	struct memattr_vm v;
+	struct kvm_regs regs;
+	vm_vaddr_t vmx_gva;
+	struct kvm_vm *vm;
+	uint8_t copy[SZ_4K];
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX), "nested-vmx: no VMX in this guest (nested=0?)");
+	v = memattr_vm_create(l1_vmx_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	vm = v.vm;
+	vcpu = v.vcpu;
+	vmx = vcpu_alloc_vmx(vm, &vmx_gva);
+	vcpu_args_set(vcpu, 2, vmx_gva, vapic);
+	memset(addr_gpa2hva(vm, vapic), 0, SZ_4K);
+	expect_sync(vcpu, 1);
+
+	/* VMXON with its region NR. */
+	expect_vmx_refused(vm, vcpu, vmx->vmxon_gpa, NR | NW | NX, F_READ, 0xf3, false, "VMXON");
+	memattr_set(vm, vmx->vmxon_gpa, SZ_4K, 0);
+	expect_sync(vcpu, 2);
+
+	/* VMCLEAR of the VMCS in an NW page, then VMPTRLD of it NR. */
+	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NW, F_WRITE, 0x66, false, "VMCLEAR");
+	memattr_set(vm, vmx->vmcs_gpa, SZ_4K, 0);
+	expect_sync(vcpu, 3);
+	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NR | NW | NX, F_READ, 0, false, "VMPTRLD");
+	memattr_set(vm, vmx->vmcs_gpa, SZ_4K, 0);
+	expect_sync(vcpu, 4);
+
+	/* VMLAUNCH with the virtual-APIC page NW, then with the MSR bitmap NR. */
+	expect_vmx_refused(vm, vcpu, vapic, NW, F_WRITE, 0, true, "VMLAUNCH, virtual-APIC page");
+	memattr_set(vm, vapic, SZ_4K, 0);
+	expect_vmx_refused(vm, vcpu, vmx->msr_gpa, NR | NW | NX, F_READ, 0, true,
+			   "VMLAUNCH, MSR bitmap");
+	memattr_set(vm, vmx->msr_gpa, SZ_4K, 0);
+
+	/* L2 runs: its OUT exits to the VMM. */
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
+		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
+		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+
+	/*
+	 * The virtual-APIC page made NW while L2 runs with it mapped: L2 does
+	 * not run again (its CR8 write would go to the page) until relaxed.
+	 */
+	memcpy(copy, addr_gpa2hva(vm, vapic), SZ_4K);
+	memattr_set(vm, vapic, SZ_4K, NW);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, vapic, NULL), F_WRITE);
+		vcpu_regs_get(vcpu, &regs);
+		TEST_ASSERT(regs.rip == (uint64_t)l2_vmx_cr8,
+			    "virtual-APIC page made NW under L2: RIP %#llx, expected %p (L2, after "
+			    "its OUT)", regs.rip, l2_vmx_cr8);
+	}
+	TEST_ASSERT(!memcmp(copy, addr_gpa2hva(vm, vapic), SZ_4K),
+		    "virtual-APIC page made NW under L2: written");
+	memattr_set(vm, vapic, SZ_4K, 0);
+	expect_sync(vcpu, EXIT_REASON_VMCALL);
+	TEST_ASSERT(((uint8_t *)addr_gpa2hva(vm, vapic))[0x80] == L2_TPR << 4,
+		    "relaxed: L2's CR8 write did not reach the virtual-APIC page (VTPR %#x)",
+		    ((uint8_t *)addr_gpa2hva(vm, vapic))[0x80]);
+	kvm_vm_free(vm);
+	pr_info("nested VMX: VMXON (region NR), VMCLEAR (VMCS NW), VMPTRLD (VMCS NR), VMLAUNCH "
+		"(virtual-APIC page NW, MSR bitmap NR): memory fault on the instruction, nothing "
+		"written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
+		"all run, L2's CR8 reaches the page: ok\n");
+}
+
 /* SMM ------------------------------------------------------------------- */
 
 /* Runs in real-address mode: report to the VMM, then return. */
@@ -946,10 +1111,11 @@ static const struct memattr_part parts[] = {
 	{ "async-pf", test_async_pf },
 	{ "async-pf-use", test_async_pf_use },
 	{ "rep-movsb", test_rep_movsb },
-	{ "nested-svm", test_nested_svm },
+	{ "nested-svm", test_nested_svm, memattr_host_amd },
+	{ "nested-vmx", test_nested_vmx, memattr_host_intel },
 	{ "pt-walk", test_pt_walk },
 	{ "smm", test_smm },
-	{ "nested-smm", test_nested_smm },
+	{ "nested-smm", test_nested_smm, memattr_host_amd },
 };
 
 /* memattr_host_access_test [PART...]: all parts, or only those named. */

@@ -22,7 +22,7 @@ if load_module; then
 	run_test "memattr-rust/memattr_kvm_access_test" 600 /tests/memattr_kvm_access_test
 	# No SVM under Bochs: every part but nested-svm and nested-smm.
 	run_test "memattr-rust/memattr_host_access_test" 600 /tests/memattr_host_access_test \
-		steal-time kvmclock pv-eoi pv-eoi-use async-pf async-pf-use rep-movsb pt-walk smm nested-vmx
+		steal-time kvmclock pv-eoi pv-eoi-use async-pf async-pf-use rep-movsb pt-walk smm nested-vmx nested-evmcs
 	if [ "$want" = 1 ]; then
 		run_test "memattr-rust/memattr_uapi_test" 600 /tests/memattr_uapi_test -b kvm_memattr
 		for t in $UPSTREAM_TESTS; do

@@ -51,6 +51,7 @@
 #include "memattr_util.h"
 #include "svm_util.h"
 #include "vmx.h"
+#include "hyperv.h"
 #include "apic.h"
 
 #define NR		KVM_MEMORY_ATTRIBUTE_NR
@@ -782,12 +783,18 @@ static void test_nested_svm(void)
  */
 void l2_vmx_code(void);
 void l2_vmx_cr8(void);
+void l2_out_vmcall(void);
 asm(".pushsection .text\n"
     "l2_vmx_code:\n"
     "	outb %al, $" __stringify(L2_PORT) "\n"
     "l2_vmx_cr8:\n"
     "	mov $" __stringify(L2_TPR) ", %eax\n"
     "	mov %rax, %cr8\n"
+    "	vmcall\n"
+    "	ud2\n"
+    /* An exit to the VMM while in L2, then one to L1. */
+    "l2_out_vmcall:\n"
+    "	outb %al, $" __stringify(L2_PORT) "\n"
     "	vmcall\n"
     "	ud2\n"
     ".popsection\n");
@@ -934,6 +941,97 @@ static void test_nested_vmx(void)
 		"(virtual-APIC page NW, MSR bitmap NR): memory fault on the instruction, nothing "
 		"written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
 		"all run, L2's CR8 reaches the page: ok\n");
+}
+
+/*
+ * Enlightened VMCS (Hyper-V).  The library's VMLAUNCH writes the host state
+ * into the eVMCS right before the instruction, which an L1 cannot do in a
+ * page the VMM made NR|NW; this L1 writes it first, with a host stack and
+ * RIP of its own, so the VMLAUNCH alone meets the VMM's protection.
+ */
+void l1_evmcs_exit(void);
+void l1_evmcs_after_exit(void);
+asm(".pushsection .text\n"
+    "l1_evmcs_exit:\n"
+    "	call l1_evmcs_after_exit\n"
+    "	ud2\n"
+    ".popsection\n");
+
+void l1_evmcs_after_exit(void)
+{
+	GUEST_SYNC(vmreadz(VM_EXIT_REASON));
+	GUEST_FAIL("resumed after the last sync");
+}
+
+static void l1_evmcs_code(struct vmx_pages *vmx, struct hyperv_test_pages *hv)
+{
+	static unsigned long l2_stack[64], exit_stack[256] __aligned(16);
+
+	enable_vp_assist(hv->vp_assist_gpa, hv->vp_assist);
+	evmcs_enable();
+	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
+	GUEST_ASSERT(load_evmcs(hv));
+	prepare_vmcs(vmx, l2_out_vmcall, &l2_stack[64]);
+	current_evmcs->host_rsp = (uint64_t)&exit_stack[256];
+	current_evmcs->host_rip = (uint64_t)l1_evmcs_exit;
+	current_evmcs->hv_clean_fields = 0;
+	GUEST_SYNC(1);
+	asm volatile("vmlaunch; ud2" : : : "memory");
+}
+
+static void test_nested_evmcs(void)
+{
+	struct hyperv_test_pages *hv;
+	vm_vaddr_t vmx_gva, hv_gva;
+	struct hv_enlightened_vmcs *e;
+	struct kvm_vcpu *vcpu;
+	uint64_t evmcs, before;
+	struct memattr_vm v;
+	struct kvm_vm *vm;
+	uint8_t copy[SZ_4K];
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX), "nested-evmcs: no VMX in this guest (nested=0?)");
+	TEST_ASSERT(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS),
+		    "nested-evmcs: KVM without the enlightened VMCS");
+	v = memattr_vm_create(l1_evmcs_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	vm = v.vm;
+	vcpu = v.vcpu;
+	vcpu_set_hv_cpuid(vcpu);
+	vcpu_enable_evmcs(vcpu);
+	vcpu_alloc_vmx(vm, &vmx_gva);
+	hv = vcpu_alloc_hyperv_test_pages(vm, &hv_gva);
+	vcpu_args_set(vcpu, 2, vmx_gva, hv_gva);
+	evmcs = hv->enlightened_vmcs_gpa;
+	e = addr_gpa2hva(vm, evmcs);
+	expect_sync(vcpu, 1);
+
+	/* VMLAUNCH with the eVMCS NR (KVM would read it), then NW (the exit writes it). */
+	expect_vmx_refused(vm, vcpu, evmcs, NR | NW | NX, F_READ, 0, true,
+			   "VMLAUNCH, enlightened VMCS NR");
+	expect_vmx_refused(vm, vcpu, evmcs, NW, F_WRITE, 0, true, "VMLAUNCH, enlightened VMCS NW");
+	memattr_set(vm, evmcs, SZ_4K, 0);
+
+	/* L2 runs: its OUT exits to the VMM. */
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
+		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
+		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+
+	/* The eVMCS made NW while L2 runs: the exit leaves it alone (L1 reads the marker), counted. */
+	memattr_set(vm, evmcs, SZ_4K, NW);
+	e->vm_exit_reason = EXIT_MARKER;
+	memcpy(copy, e, SZ_4K);
+	before = vm_get_stat(vm, "memattr_host_denied");
+	expect_sync(vcpu, EXIT_MARKER);
+	TEST_ASSERT(!memcmp(copy, e, SZ_4K), "exit to L1 wrote the NW enlightened VMCS");
+	TEST_ASSERT(vm_get_stat(vm, "memattr_host_denied") > before,
+		    "exit into the NW enlightened VMCS: no refusal counted");
+	kvm_vm_free(vm);
+	pr_info("nested VMX, enlightened VMCS: VMLAUNCH with it NR, NW: memory fault on the "
+		"instruction, nothing written; relaxed: L2 runs; exit to L1 with it made NW under "
+		"L2: not written, counted: ok\n");
 }
 
 /* SMM ------------------------------------------------------------------- */
@@ -1113,6 +1211,7 @@ static const struct memattr_part parts[] = {
 	{ "rep-movsb", test_rep_movsb },
 	{ "nested-svm", test_nested_svm, memattr_host_amd },
 	{ "nested-vmx", test_nested_vmx, memattr_host_intel },
+	{ "nested-evmcs", test_nested_evmcs, memattr_host_intel },
 	{ "pt-walk", test_pt_walk },
 	{ "smm", test_smm },
 	{ "nested-smm", test_nested_smm, memattr_host_amd },

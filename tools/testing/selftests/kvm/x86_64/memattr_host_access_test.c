@@ -799,7 +799,7 @@ asm(".pushsection .text\n"
     "	ud2\n"
     ".popsection\n");
 
-static void l1_vmx_code(struct vmx_pages *vmx, uint64_t vapic)
+static void l1_vmx_code(struct vmx_pages *vmx, uint64_t vapic, uint64_t *operand)
 {
 	static unsigned long l2_stack[64];
 
@@ -818,17 +818,28 @@ static void l1_vmx_code(struct vmx_pages *vmx, uint64_t vapic)
 	GUEST_SYNC(3);
 	GUEST_ASSERT(!vmptrld(vmx->vmcs_gpa));
 	GUEST_SYNC(4);
+	/* A field no VMCS shadowing covers, so that KVM handles both. */
+	asm volatile("vmread %[field], (%[op])"
+		     : : [field] "r"((uint64_t)MSR_BITMAP), [op] "r"(operand) : "cc", "memory");
+	GUEST_SYNC(5);
+	asm volatile("vmwrite (%[op]), %[field]"
+		     : : [field] "r"((uint64_t)MSR_BITMAP), [op] "r"(operand) : "cc", "memory");
+	GUEST_SYNC(6);
 	GUEST_ASSERT(!vmlaunch());
 	GUEST_SYNC(vmreadz(VM_EXIT_REASON));
 }
 
+#define VMX_OP_PTR	0xc7	/* VMXON, VMCLEAR, VMPTRLD: 0f c7 /6 */
+#define VMX_OP_LAUNCH	0x01	/* VMLAUNCH: 0f 01 c2 */
+#define VMX_OP_READ	0x78	/* VMREAD: 0f 78 */
+#define VMX_OP_WRITE	0x79	/* VMWRITE: 0f 79 */
+
 /*
  * RIP is on the refused VMX instruction: its mandatory prefix (or none), an
- * optional REX prefix, then 0f c7 /6 (VMXON, VMCLEAR, VMPTRLD) or 0f 01 c2
- * (VMLAUNCH).
+ * optional REX prefix, then 0f and @op (with /6 or c2 where @op needs them).
  */
 static void expect_rip_on_vmx(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t prefix,
-			      bool launch, const char *what)
+			      uint8_t op, const char *what)
 {
 	struct kvm_regs regs;
 	uint8_t *insn;
@@ -842,9 +853,9 @@ static void expect_rip_on_vmx(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t 
 	}
 	if ((*insn & 0xf0) == 0x40)
 		insn++;
-	TEST_ASSERT(insn[0] == 0x0f &&
-		    (launch ? insn[1] == 0x01 && insn[2] == 0xc2 :
-			      insn[1] == 0xc7 && ((insn[2] >> 3) & 7) == 6),
+	TEST_ASSERT(insn[0] == 0x0f && insn[1] == op &&
+		    (op != VMX_OP_PTR || ((insn[2] >> 3) & 7) == 6) &&
+		    (op != VMX_OP_LAUNCH || insn[2] == 0xc2),
 		    "%s: RIP %#llx is not on the refused instruction", what, regs.rip);
 }
 
@@ -853,7 +864,7 @@ static void expect_rip_on_vmx(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t 
  * refused write leaves @gpa's page as it was.
  */
 static void expect_vmx_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_t gpa,
-			       uint64_t attrs, uint64_t flag, uint8_t prefix, bool launch,
+			       uint64_t attrs, uint64_t flag, uint8_t prefix, uint8_t op,
 			       const char *what)
 {
 	uint8_t copy[SZ_4K];
@@ -862,7 +873,7 @@ static void expect_vmx_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_
 	memattr_set(vm, gpa, SZ_4K, attrs);
 	for (int i = 0; i < 2; i++) {
 		TEST_ASSERT_EQ(memattr_run_access(vcpu, gpa, NULL), flag);
-		expect_rip_on_vmx(vm, vcpu, prefix, launch, what);
+		expect_rip_on_vmx(vm, vcpu, prefix, op, what);
 	}
 	TEST_ASSERT(flag != F_WRITE || !memcmp(copy, addr_gpa2hva(vm, gpa), SZ_4K),
 		    "%s: refused, wrote the page", what);
@@ -870,7 +881,7 @@ static void expect_vmx_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_
 
 static void test_nested_vmx(void)
 {
-	const uint64_t vapic = PAGE(6);
+	const uint64_t vapic = PAGE(6), operand = PAGE(7);
 	struct vmx_pages *vmx;
 	struct kvm_vcpu *vcpu;
 	struct memattr_vm v;
@@ -884,27 +895,39 @@ static void test_nested_vmx(void)
 	vm = v.vm;
 	vcpu = v.vcpu;
 	vmx = vcpu_alloc_vmx(vm, &vmx_gva);
-	vcpu_args_set(vcpu, 2, vmx_gva, vapic);
+	vcpu_args_set(vcpu, 3, vmx_gva, vapic, operand);
 	memset(addr_gpa2hva(vm, vapic), 0, SZ_4K);
 	expect_sync(vcpu, 1);
 
 	/* VMXON with its region NR. */
-	expect_vmx_refused(vm, vcpu, vmx->vmxon_gpa, NR | NW | NX, F_READ, 0xf3, false, "VMXON");
+	expect_vmx_refused(vm, vcpu, vmx->vmxon_gpa, NR | NW | NX, F_READ, 0xf3, VMX_OP_PTR,
+			   "VMXON");
 	memattr_set(vm, vmx->vmxon_gpa, SZ_4K, 0);
 	expect_sync(vcpu, 2);
 
 	/* VMCLEAR of the VMCS in an NW page, then VMPTRLD of it NR. */
-	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NW, F_WRITE, 0x66, false, "VMCLEAR");
+	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NW, F_WRITE, 0x66, VMX_OP_PTR, "VMCLEAR");
 	memattr_set(vm, vmx->vmcs_gpa, SZ_4K, 0);
 	expect_sync(vcpu, 3);
-	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NR | NW | NX, F_READ, 0, false, "VMPTRLD");
+	expect_vmx_refused(vm, vcpu, vmx->vmcs_gpa, NR | NW | NX, F_READ, 0, VMX_OP_PTR,
+			   "VMPTRLD");
 	memattr_set(vm, vmx->vmcs_gpa, SZ_4K, 0);
 	expect_sync(vcpu, 4);
 
+	/* VMREAD into an NW page, then VMWRITE from an NR page. */
+	expect_vmx_refused(vm, vcpu, operand, NW, F_WRITE, 0, VMX_OP_READ, "VMREAD");
+	memattr_set(vm, operand, SZ_4K, 0);
+	expect_sync(vcpu, 5);
+	TEST_ASSERT_EQ(*(uint64_t *)addr_gpa2hva(vm, operand), vmx->msr_gpa);
+	expect_vmx_refused(vm, vcpu, operand, NR | NW | NX, F_READ, 0, VMX_OP_WRITE, "VMWRITE");
+	memattr_set(vm, operand, SZ_4K, 0);
+	expect_sync(vcpu, 6);
+
 	/* VMLAUNCH with the virtual-APIC page NW, then with the MSR bitmap NR. */
-	expect_vmx_refused(vm, vcpu, vapic, NW, F_WRITE, 0, true, "VMLAUNCH, virtual-APIC page");
+	expect_vmx_refused(vm, vcpu, vapic, NW, F_WRITE, 0, VMX_OP_LAUNCH,
+			   "VMLAUNCH, virtual-APIC page");
 	memattr_set(vm, vapic, SZ_4K, 0);
-	expect_vmx_refused(vm, vcpu, vmx->msr_gpa, NR | NW | NX, F_READ, 0, true,
+	expect_vmx_refused(vm, vcpu, vmx->msr_gpa, NR | NW | NX, F_READ, 0, VMX_OP_LAUNCH,
 			   "VMLAUNCH, MSR bitmap");
 	memattr_set(vm, vmx->msr_gpa, SZ_4K, 0);
 
@@ -937,9 +960,9 @@ static void test_nested_vmx(void)
 		    "relaxed: L2's CR8 write did not reach the virtual-APIC page (VTPR %#x)",
 		    ((uint8_t *)addr_gpa2hva(vm, vapic))[0x80]);
 	kvm_vm_free(vm);
-	pr_info("nested VMX: VMXON (region NR), VMCLEAR (VMCS NW), VMPTRLD (VMCS NR), VMLAUNCH "
-		"(virtual-APIC page NW, MSR bitmap NR): memory fault on the instruction, nothing "
-		"written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
+	pr_info("nested VMX: VMXON (region NR), VMCLEAR (VMCS NW), VMPTRLD (VMCS NR), VMREAD "
+		"(operand NW), VMWRITE (operand NR), VMLAUNCH (virtual-APIC page NW, MSR bitmap "
+		"NR): memory fault on the instruction, nothing written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
 		"all run, L2's CR8 reaches the page: ok\n");
 }
 
@@ -1006,9 +1029,10 @@ static void test_nested_evmcs(void)
 	expect_sync(vcpu, 1);
 
 	/* VMLAUNCH with the eVMCS NR (KVM would read it), then NW (the exit writes it). */
-	expect_vmx_refused(vm, vcpu, evmcs, NR | NW | NX, F_READ, 0, true,
+	expect_vmx_refused(vm, vcpu, evmcs, NR | NW | NX, F_READ, 0, VMX_OP_LAUNCH,
 			   "VMLAUNCH, enlightened VMCS NR");
-	expect_vmx_refused(vm, vcpu, evmcs, NW, F_WRITE, 0, true, "VMLAUNCH, enlightened VMCS NW");
+	expect_vmx_refused(vm, vcpu, evmcs, NW, F_WRITE, 0, VMX_OP_LAUNCH,
+			   "VMLAUNCH, enlightened VMCS NW");
 	memattr_set(vm, evmcs, SZ_4K, 0);
 
 	/* L2 runs: its OUT exits to the VMM. */

@@ -690,6 +690,17 @@ static void expect_sync(struct kvm_vcpu *vcpu, uint64_t want)
 	TEST_ASSERT_EQ(got, want);
 }
 
+/* L2 runs until its OUT, which exits to the VMM (L1 does not intercept I/O). */
+static void expect_l2_out(struct kvm_vcpu *vcpu)
+{
+	vcpu_run(vcpu);
+	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
+		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
+		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
+			  exit_reason_str(vcpu->run->exit_reason));
+	}
+}
+
 /* The instruction at RIP is VMRUN, VMSAVE or VMLOAD (0f 01 d8/db/da). */
 static void expect_rip_on(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint8_t modrm)
 {
@@ -753,12 +764,7 @@ static void test_nested_svm(void)
 	 * VMCB12 made NW while L2 runs: the #VMEXIT leaves its page alone (L1
 	 * reads the marker put there), counted.
 	 */
-	vcpu_run(vcpu);
-	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
-		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
-		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
+	expect_l2_out(vcpu);
 	memattr_set(vm, vmcb, SZ_4K, NW);
 	((struct vmcb *)addr_gpa2hva(vm, vmcb))->control.exit_code = EXIT_MARKER;
 	memcpy(copy, addr_gpa2hva(vm, vmcb), SZ_4K);
@@ -932,12 +938,7 @@ static void test_nested_vmx(void)
 	memattr_set(vm, vmx->msr_gpa, SZ_4K, 0);
 
 	/* L2 runs: its OUT exits to the VMM. */
-	vcpu_run(vcpu);
-	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
-		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
-		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
+	expect_l2_out(vcpu);
 
 	/*
 	 * The virtual-APIC page made NW while L2 runs with it mapped: L2 does
@@ -1036,12 +1037,7 @@ static void test_nested_evmcs(void)
 	memattr_set(vm, evmcs, SZ_4K, 0);
 
 	/* L2 runs: its OUT exits to the VMM. */
-	vcpu_run(vcpu);
-	if (vcpu->run->exit_reason != KVM_EXIT_IO || vcpu->run->io.port != L2_PORT) {
-		memattr_report_exit(vcpu, 0, 0, "expected L2's OUT");
-		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
-			  exit_reason_str(vcpu->run->exit_reason));
-	}
+	expect_l2_out(vcpu);
 
 	/* The eVMCS made NW while L2 runs: the exit leaves it alone (L1 reads the marker), counted. */
 	memattr_set(vm, evmcs, SZ_4K, NW);
@@ -1197,12 +1193,7 @@ static void test_nested_smm(void)
 	vcpu_args_set(v.vcpu, 1, svm_gva);
 
 	/* L2 exits to the VMM with its OUT; the SMI arrives in L2. */
-	vcpu_run(v.vcpu);
-	if (v.vcpu->run->exit_reason != KVM_EXIT_IO || v.vcpu->run->io.port != L2_PORT) {
-		memattr_report_exit(v.vcpu, 0, 0, "expected L2's OUT");
-		TEST_FAIL("expected L2's OUT to port %#x, got exit %s", L2_PORT,
-			  exit_reason_str(v.vcpu->run->exit_reason));
-	}
+	expect_l2_out(v.vcpu);
 	memcpy(copy, addr_gpa2hva(v.vm, svm->save_area_gpa), SZ_4K);
 	vcpu_ioctl(v.vcpu, KVM_SMI, NULL);
 	expect_smi_refused(v.vm, v.vcpu, svm->save_area_gpa, "the HSAVE area");

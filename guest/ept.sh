@@ -20,9 +20,12 @@ if load_module; then
 	run_test "memattr-rust/memattr_protect_test" 900 /tests/memattr_protect_test -R
 	result SKIP "memattr-rust/memattr_protect_test-race" "(spinning L2 guest: Bochs delivers no interrupt)"
 	run_test "memattr-rust/memattr_kvm_access_test" 600 /tests/memattr_kvm_access_test
-	# No SVM under Bochs: every part but nested-svm and nested-smm.
-	run_test "memattr-rust/memattr_host_access_test" 600 /tests/memattr_host_access_test \
-		steal-time kvmclock pv-eoi pv-eoi-use async-pf async-pf-use rep-movsb pt-walk smm nested-vmx nested-evmcs
+	# No SVM under Bochs: every part but nested-svm and nested-smm; nested
+	# EPT only where L0 has EPT.
+	parts="steal-time kvmclock pv-eoi pv-eoi-use async-pf async-pf-use rep-movsb pt-walk smm"
+	parts="$parts nested-vmx nested-evmcs"
+	[ "$want" = 1 ] && parts="$parts nested-ept"
+	run_test "memattr-rust/memattr_host_access_test" 600 /tests/memattr_host_access_test $parts
 	if [ "$want" = 1 ]; then
 		run_test "memattr-rust/memattr_uapi_test" 600 /tests/memattr_uapi_test -b kvm_memattr
 		for t in $UPSTREAM_TESTS; do

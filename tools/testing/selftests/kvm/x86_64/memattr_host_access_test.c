@@ -790,6 +790,7 @@ static void test_nested_svm(void)
 void l2_vmx_code(void);
 void l2_vmx_cr8(void);
 void l2_out_vmcall(void);
+void l2_vmcall(void);
 asm(".pushsection .text\n"
     "l2_vmx_code:\n"
     "	outb %al, $" __stringify(L2_PORT) "\n"
@@ -801,6 +802,7 @@ asm(".pushsection .text\n"
     /* An exit to the VMM while in L2, then one to L1. */
     "l2_out_vmcall:\n"
     "	outb %al, $" __stringify(L2_PORT) "\n"
+    "l2_vmcall:\n"
     "	vmcall\n"
     "	ud2\n"
     ".popsection\n");
@@ -965,6 +967,63 @@ static void test_nested_vmx(void)
 		"(operand NW), VMWRITE (operand NR), VMLAUNCH (virtual-APIC page NW, MSR bitmap "
 		"NR): memory fault on the instruction, nothing written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
 		"all run, L2's CR8 reaches the page: ok\n");
+}
+
+/*
+ * Nested EPT: KVM shadows L1's EPT for L2 and walks L1's EPT tables itself,
+ * as it walks a guest's page tables on shadow paging.
+ */
+static void l1_ept_code(struct vmx_pages *vmx)
+{
+	static unsigned long l2_stack[64];
+
+	GUEST_ASSERT(prepare_for_vmx_operation(vmx));
+	GUEST_ASSERT(load_vmcs(vmx));
+	prepare_vmcs(vmx, l2_vmcall, &l2_stack[64]);
+	GUEST_SYNC(1);
+	GUEST_ASSERT(!vmlaunch());
+	GUEST_SYNC(vmreadz(VM_EXIT_REASON));
+}
+
+static bool host_intel_ept(void)
+{
+	return host_cpu_is_intel && kvm_cpu_has_ept();
+}
+
+static void test_nested_ept(void)
+{
+	struct vmx_pages *vmx;
+	struct kvm_vcpu *vcpu;
+	struct memattr_vm v;
+	struct kvm_regs regs;
+	vm_vaddr_t vmx_gva;
+	struct kvm_vm *vm;
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX) && kvm_cpu_has_ept(),
+		    "nested-ept: no nested VMX with EPT in this guest");
+	v = memattr_vm_create(l1_ept_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	vm = v.vm;
+	vcpu = v.vcpu;
+	vmx = vcpu_alloc_vmx(vm, &vmx_gva);
+	prepare_eptp(vmx, vm, 0);
+	nested_map_memslot(vmx, vm, 0);
+	vcpu_args_set(vcpu, 1, vmx_gva);
+	expect_sync(vcpu, 1);
+
+	/* L1's EPT PML4 NR: L2's first fetch needs KVM to read it. */
+	memattr_set(vm, vmx->eptp_gpa, SZ_4K, NR | NW | NX);
+	for (int i = 0; i < 2; i++) {
+		TEST_ASSERT_EQ(memattr_run_access(vcpu, vmx->eptp_gpa, NULL), F_READ);
+		vcpu_regs_get(vcpu, &regs);
+		TEST_ASSERT(regs.rip == (uint64_t)l2_vmcall,
+			    "EPT table NR: RIP %#llx, expected %p (L2's first instruction)",
+			    regs.rip, l2_vmcall);
+	}
+	memattr_set(vm, vmx->eptp_gpa, SZ_4K, 0);
+	expect_sync(vcpu, EXIT_REASON_VMCALL);
+	kvm_vm_free(vm);
+	pr_info("nested EPT: L1's EPT table NR: L2's first access exits with the memory fault at "
+		"the table, in L2; relaxed: L2 runs: ok\n");
 }
 
 /*
@@ -1227,6 +1286,7 @@ static const struct memattr_part parts[] = {
 	{ "nested-svm", test_nested_svm, memattr_host_amd },
 	{ "nested-vmx", test_nested_vmx, memattr_host_intel },
 	{ "nested-evmcs", test_nested_evmcs, memattr_host_intel },
+	{ "nested-ept", test_nested_ept, host_intel_ept },
 	{ "pt-walk", test_pt_walk },
 	{ "smm", test_smm },
 	{ "nested-smm", test_nested_smm, memattr_host_amd },

@@ -159,7 +159,7 @@ static inline struct memattr_vm memattr_vm_create(void *guest_code, uint64_t gpa
 struct memattr_part {
 	const char *name;
 	void (*fn)(void);
-	/* NULL, or whether the part is for this host's CPU vendor. */
+	/* NULL, or whether the part is for this host (CPU vendor, MMU). */
 	bool (*for_host)(void);
 };
 
@@ -174,8 +174,8 @@ static inline bool memattr_host_intel(void)
 }
 
 /*
- * Every part for this host's CPU vendor (the others are named in one line),
- * or only those named on the command line; an unknown name fails.
+ * Every part for this host (the others are named, one line each), or only
+ * those named on the command line; an unknown name fails.
  */
 static inline void memattr_run_parts(const struct memattr_part *parts, size_t n, int argc,
 				     char *argv[])
@@ -189,7 +189,7 @@ static inline void memattr_run_parts(const struct memattr_part *parts, size_t n,
 		for (int a = 1; a < argc; a++)
 			want |= !strcmp(argv[a], parts[i].name);
 		if (want && argc == 1 && parts[i].for_host && !parts[i].for_host()) {
-			pr_info("part %s: for the other CPU vendor, not run (name it to run it)\n",
+			pr_info("part %s: not for this host, not run (name it to run it)\n",
 				parts[i].name);
 			ran++;
 		} else if (want) {

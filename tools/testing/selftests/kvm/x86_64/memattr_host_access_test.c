@@ -887,6 +887,18 @@ static void expect_vmx_refused(struct kvm_vm *vm, struct kvm_vcpu *vcpu, uint64_
 		    "%s: refused, wrote the page", what);
 }
 
+/* A VM whose L1 runs @l1_code with VMX pages at *@vmx_gva (nested VMX required). */
+static struct memattr_vm vmx_vm_create(void *l1_code, const char *part, struct vmx_pages **vmx,
+				       vm_vaddr_t *vmx_gva)
+{
+	struct memattr_vm v;
+
+	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX), "%s: no VMX in this guest (nested=0?)", part);
+	v = memattr_vm_create(l1_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	*vmx = vcpu_alloc_vmx(v.vm, vmx_gva);
+	return v;
+}
+
 static void test_nested_vmx(void)
 {
 	const uint64_t vapic = PAGE(6), operand = PAGE(7);
@@ -898,11 +910,9 @@ static void test_nested_vmx(void)
 	struct kvm_vm *vm;
 	uint8_t copy[SZ_4K];
 
-	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX), "nested-vmx: no VMX in this guest (nested=0?)");
-	v = memattr_vm_create(l1_vmx_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	v = vmx_vm_create(l1_vmx_code, "nested-vmx", &vmx, &vmx_gva);
 	vm = v.vm;
 	vcpu = v.vcpu;
-	vmx = vcpu_alloc_vmx(vm, &vmx_gva);
 	vcpu_args_set(vcpu, 3, vmx_gva, vapic, operand);
 	memset(addr_gpa2hva(vm, vapic), 0, SZ_4K);
 	expect_sync(vcpu, 1);
@@ -965,8 +975,8 @@ static void test_nested_vmx(void)
 	kvm_vm_free(vm);
 	pr_info("nested VMX: VMXON (region NR), VMCLEAR (VMCS NW), VMPTRLD (VMCS NR), VMREAD "
 		"(operand NW), VMWRITE (operand NR), VMLAUNCH (virtual-APIC page NW, MSR bitmap "
-		"NR): memory fault on the instruction, nothing written; virtual-APIC page made NW under L2: memory fault, L2 held; relaxed: "
-		"all run, L2's CR8 reaches the page: ok\n");
+		"NR): memory fault on the instruction, nothing written; virtual-APIC page made NW "
+		"under L2: memory fault, L2 held; relaxed: all run, L2's CR8 reaches the page: ok\n");
 }
 
 /*
@@ -999,12 +1009,9 @@ static void test_nested_ept(void)
 	vm_vaddr_t vmx_gva;
 	struct kvm_vm *vm;
 
-	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX) && kvm_cpu_has_ept(),
-		    "nested-ept: no nested VMX with EPT in this guest");
-	v = memattr_vm_create(l1_ept_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	v = vmx_vm_create(l1_ept_code, "nested-ept", &vmx, &vmx_gva);
 	vm = v.vm;
 	vcpu = v.vcpu;
-	vmx = vcpu_alloc_vmx(vm, &vmx_gva);
 	prepare_eptp(vmx, vm, 0);
 	nested_map_memslot(vmx, vm, 0);
 	vcpu_args_set(vcpu, 1, vmx_gva);
@@ -1066,6 +1073,7 @@ static void test_nested_evmcs(void)
 {
 	struct hyperv_test_pages *hv;
 	vm_vaddr_t vmx_gva, hv_gva;
+	struct vmx_pages *vmx;
 	struct hv_enlightened_vmcs *e;
 	struct kvm_vcpu *vcpu;
 	uint64_t evmcs, before;
@@ -1073,15 +1081,13 @@ static void test_nested_evmcs(void)
 	struct kvm_vm *vm;
 	uint8_t copy[SZ_4K];
 
-	TEST_ASSERT(kvm_cpu_has(X86_FEATURE_VMX), "nested-evmcs: no VMX in this guest (nested=0?)");
 	TEST_ASSERT(kvm_has_cap(KVM_CAP_HYPERV_ENLIGHTENED_VMCS),
 		    "nested-evmcs: KVM without the enlightened VMCS");
-	v = memattr_vm_create(l1_evmcs_code, DATA_GPA, DATA_SLOT, DATA_PAGES);
+	v = vmx_vm_create(l1_evmcs_code, "nested-evmcs", &vmx, &vmx_gva);
 	vm = v.vm;
 	vcpu = v.vcpu;
 	vcpu_set_hv_cpuid(vcpu);
 	vcpu_enable_evmcs(vcpu);
-	vcpu_alloc_vmx(vm, &vmx_gva);
 	hv = vcpu_alloc_hyperv_test_pages(vm, &hv_gva);
 	vcpu_args_set(vcpu, 2, vmx_gva, hv_gva);
 	evmcs = hv->enlightened_vmcs_gpa;

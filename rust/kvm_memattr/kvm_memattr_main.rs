@@ -167,6 +167,7 @@ impl Store {
     }
 
     /// The writer's view; asserts the writer lock.
+    #[inline(always)]
     fn writer(&self) -> Writer<'_> {
         // lockdep_assert_held() is empty without lockdep: skip the call too.
         #[cfg(CONFIG_LOCKDEP)]
@@ -186,7 +187,10 @@ impl Store {
     }
 
     /// prepare(): allocate everything; no visible change on failure. `false`:
-    /// the range already has `value`, nothing to commit.
+    /// the range already has `value`, nothing to commit. Inline in the
+    /// callback, as are `commit` and the single-page path below them: under
+    /// emulation especially, each call level costs as much as the lookup.
+    #[inline(always)]
     fn prepare(&self, range: GfnRange, value: u64) -> Result<bool> {
         let mut w = self.writer();
         let plan = memattr_core::prepare(&mut w, range, value)?;
@@ -197,6 +201,7 @@ impl Store {
     }
 
     /// commit(): carry out the plan prepare() made for the same request.
+    #[inline(always)]
     fn commit(&self, range: GfnRange, value: u64) {
         let mut w = self.writer();
         // SAFETY: writer lock held (type invariant), no other reference to `plan`.
@@ -321,6 +326,7 @@ impl RangeStore for Writer<'_> {
         let _ = self.0.xa.store(start, order, 0, GFP);
     }
 
+    #[inline(always)]
     fn release(&mut self) {
         // SAFETY: writer lock held (type invariant), no other reference to `guard`.
         if let Some(past) = unsafe { (*self.0.guard.get()).take() } {
@@ -330,10 +336,12 @@ impl RangeStore for Writer<'_> {
         }
     }
 
+    #[inline(always)]
     fn page_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
         self.0.xa.leaf_neighbourhood(gfn)
     }
 
+    #[inline(always)]
     fn store_range(&mut self, range: GfnRange, value: u64) {
         // Every chunk was prepared: store them all under one hold of the
         // lock. Should one still need memory the atomic allocation fails,
@@ -501,6 +509,7 @@ unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_s
     unsafe { *out = store(p).stats() };
 }
 
+#[inline(always)]
 fn ioctl_set(kvm: *mut bindings::kvm, s: &Store, arg: usize) -> Result {
     let req: MemoryAttributes = UserSlice::new(arg, size_of::<MemoryAttributes>())
         .reader()

@@ -27,7 +27,7 @@ pub(crate) use ffi::memattr_warn;
 use ffi::{
     memattr_cond_resched, memattr_rcu_read_lock, memattr_rcu_read_unlock, memattr_xa_head,
     memattr_xa_init, memattr_xa_is_node, memattr_xa_lock, memattr_xa_to_node, memattr_xa_unlock,
-    memattr_xas_init, memattr_xas_retry,
+    memattr_xas_retry,
 };
 
 /// The entry encodings of `include/linux/xarray.h` that every SET uses,
@@ -125,7 +125,38 @@ pub(crate) fn encodings_match_c() -> bool {
         // SAFETY: reads the node field of the state.
         enc::err(node as *const c_void) == unsafe { memattr_xas_error(&xas) }
     });
-    zero_ok && values_ok && errs_ok
+    // XA_STATE_ORDER: the inline initialisation against the C macro.
+    let xa = 0x1000usize as *mut bindings::xarray;
+    let states = [
+        (0u64, 0u32),
+        (1, 0),
+        (0x1234_5677, 0),
+        (0x1234_5677, 5),
+        (1 << 40, 6),
+        (0xfff, 11),
+        (0x4_0000, 18),
+        (0x1_0000_0001, 28),
+        (3, 37),
+    ];
+    let states_ok = states.iter().all(|&(index, order)| {
+        let mut c = core::mem::MaybeUninit::<bindings::xa_state>::uninit();
+        // SAFETY: the helper fully initialises the state; `xa` is not dereferenced.
+        let c = unsafe {
+            ffi::memattr_xas_init(c.as_mut_ptr(), xa, index as _, order);
+            c.assume_init()
+        };
+        let r = XaState::init(xa, index, order).0;
+        r.xa == c.xa
+            && r.xa_index == c.xa_index
+            && r.xa_shift == c.xa_shift
+            && r.xa_sibs == c.xa_sibs
+            && r.xa_offset == c.xa_offset
+            && r.xa_node == c.xa_node
+            && r.xa_alloc == c.xa_alloc
+            && r.xa_update.is_none() == c.xa_update.is_none()
+            && r.xa_lru == c.xa_lru
+    });
+    zero_ok && values_ok && errs_ok && states_ok
 }
 
 /// An xarray of attribute values, one multi-index entry per aligned chunk.
@@ -147,6 +178,7 @@ pub(crate) struct XArray {
 struct Guard<'a>(&'a XArray);
 
 impl Drop for Guard<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         // SAFETY: the guard was created by `XArray::lock`, which took the lock.
         unsafe { memattr_xa_unlock(self.0.inner.get()) };
@@ -170,6 +202,7 @@ enum ReadGuard<'a> {
 }
 
 impl Drop for ReadGuard<'_> {
+    #[inline(always)]
     fn drop(&mut self) {
         if let ReadGuard::Rcu = self {
             // SAFETY: taken in `XArray::read`.
@@ -200,14 +233,40 @@ impl SlotNode {
 /// A freshly initialised `struct xa_state` for `index` and `order`.
 struct XaState(bindings::xa_state);
 
+/// `XA_CHUNK_SHIFT`: log2 of the slots in a node (a C macro bindgen cannot see).
+const XA_CHUNK_SHIFT: u32 = {
+    // SAFETY: `xa_node` is plain C data, for which all zeroes is valid.
+    let node: bindings::xa_node = unsafe { core::mem::zeroed() };
+    node.slots.len().trailing_zeros()
+};
+
+/// `XAS_RESTART`: the state of a walk not yet started.
+const XAS_RESTART: usize = 3;
+
 impl XaState {
+    /// `XA_STATE_ORDER(xas, xa, index, order)`, inline: a call to the C
+    /// helper costs more than the initialisation on every walk (the KUnit
+    /// suite checks both agree, `encodings_match_c`).
+    #[inline(always)]
     fn new(xa: &XArray, index: u64, order: u32) -> Self {
-        let mut xas = core::mem::MaybeUninit::<bindings::xa_state>::uninit();
-        // SAFETY: `memattr_xas_init` fully initialises the state (XA_STATE_ORDER);
-        // the xarray pointer is valid by the type invariant.
-        unsafe { memattr_xas_init(xas.as_mut_ptr(), xa.inner.get(), index, order) };
-        // SAFETY: initialised just above.
-        Self(unsafe { xas.assume_init() })
+        Self::init(xa.inner.get(), index, order)
+    }
+
+    #[inline(always)]
+    fn init(xa: *mut bindings::xarray, index: u64, order: u32) -> Self {
+        let shift = XA_CHUNK_SHIFT;
+        Self(bindings::xa_state {
+            xa,
+            xa_index: ((index >> order) << order) as _,
+            xa_shift: (order - order % shift) as u8,
+            xa_sibs: ((1u32 << (order % shift)) - 1) as u8,
+            xa_offset: 0,
+            xa_pad: 0,
+            xa_node: XAS_RESTART as *mut bindings::xa_node,
+            xa_alloc: core::ptr::null_mut(),
+            xa_update: None,
+            xa_lru: core::ptr::null_mut(),
+        })
     }
 
     fn ptr(&mut self) -> *mut bindings::xa_state {
@@ -247,6 +306,7 @@ impl XArray {
         })
     }
 
+    #[inline(always)]
     fn read(&self, mode: ReadMode) -> ReadGuard<'_> {
         match mode {
             ReadMode::Locked => ReadGuard::Locked(self.lock()),
@@ -258,6 +318,7 @@ impl XArray {
         }
     }
 
+    #[inline(always)]
     fn lock(&self) -> Guard<'_> {
         // SAFETY: the xarray is initialised (type invariant).
         unsafe { memattr_xa_lock(self.inner.get()) };
@@ -343,6 +404,7 @@ impl XArray {
     /// of the lock; an allocation a store still needs uses `gfp`, which must
     /// not sleep. On failure returns the start of the chunk not stored (the
     /// chunks before it are).
+    #[inline(always)]
     pub(crate) fn store_chunks(
         &self,
         chunks: impl Iterator<Item = (u64, u32)>,
@@ -407,6 +469,7 @@ impl XArray {
     /// allocate), at the head (NULL) or out of bounds (an internal entry,
     /// low bits 0b10). For the single writer, under whom nodes neither appear
     /// nor go away until it stores.
+    #[inline(always)]
     fn with_slot_node<R>(
         &self,
         start: u64,
@@ -452,6 +515,7 @@ impl XArray {
     /// reservation or a value entry, i.e. no multi-index entry crosses
     /// `gfn`'s boundaries. `None` otherwise. See
     /// `RangeStore::page_neighbourhood`.
+    #[inline(always)]
     pub(crate) fn leaf_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
         self.with_slot_node(gfn, 0, |node, offset| {
             if offset == 0 || offset + 1 >= node.slots.len() {

@@ -334,6 +334,11 @@ fn split_at<S: RangeStore>(s: &mut S, gfn: u64) -> Result<(), S::Error> {
 /// On error the store reads exactly as before (splits preserve values and
 /// reservations are released). `None`: the range already has `value`
 /// everywhere, there is nothing to commit.
+///
+/// The single-page case is inline in the caller and the rest is not: a SET
+/// among differing neighbours, the common one of a fragmented map, then
+/// costs one lookup and no call beyond the store's own.
+#[inline(always)]
 pub fn prepare<S: RangeStore>(
     s: &mut S,
     range: GfnRange,
@@ -347,15 +352,24 @@ pub fn prepare<S: RangeStore>(
         None
     };
     match neighbourhood {
-        Some([_, page, _]) if page == value => return Ok(None),
+        Some([_, page, _]) if page == value => Ok(None),
         Some([left, _, right]) if value == 0 || (left != value && right != value) => {
-            return Ok(Some(Plan { range, value }));
+            Ok(Some(Plan { range, value }))
         }
         // The page's value differs: no need to ask range_has().
-        Some(_) => {}
-        None if range_has(s, range, !0, value) => return Ok(None),
-        None => {}
+        Some(_) => prepare_range(s, range, value),
+        None if range_has(s, range, !0, value) => Ok(None),
+        None => prepare_range(s, range, value),
     }
+}
+
+/// `prepare` of a range that needs more than a single-page store.
+#[inline(never)]
+fn prepare_range<S: RangeStore>(
+    s: &mut S,
+    range: GfnRange,
+    value: u64,
+) -> Result<Option<Plan>, S::Error> {
     let mut wide = range;
     // The entries just outside the range decide both merging and splitting.
     let before = |s: &S, gfn: u64| if gfn > 0 { s.entry_at(gfn - 1) } else { None };
@@ -396,6 +410,7 @@ pub fn prepare<S: RangeStore>(
 }
 
 /// Second half of a SET: rewrites the planned range. Never fails.
+#[inline(always)]
 pub fn commit<S: RangeStore>(s: &mut S, plan: Plan) {
     s.store_range(plan.range, plan.value);
     s.release();

@@ -166,6 +166,10 @@ def readme_table(data, order, units, kver, source):
         t.row(f"SET {size} private", [sets[-1][1]], c_missing="not run (hours)")
     t.row("every other page over 1 GiB: time per single-page SET (alternating)",
           ["fragmented_1G_set_per_page"], ranged=True)
+    t.row("the same SETs again, each page already done: the ioctl's floor (alternating)",
+          ["fragmented_1G_noop_set_per_page"], ranged=True)
+    t.row("a page with nothing near it, private and back (its leaf node created and freed): "
+          "per SET or clear (alternating)", ["isolated_page_set_or_clear"], ranged=True)
     counted = best(data, units, "kvm_memattr", "fragmented_1G_metadata_counted")
     t.row("every other page over 1 GiB: memory (slab growth)", ["fragmented_1G_metadata"],
           r_extra=f" ({human(counted, 'KiB')} counted)" if counted is not None else None)

@@ -36,7 +36,9 @@ mod memattr_core;
 mod selftest;
 mod xa;
 
-use memattr_core::{pages, Caps, Entry, GfnRange, MemoryAttributes, Plan, RangeStore};
+use memattr_core::{
+    pages, Caps, Entry, GfnRange, MemoryAttributes, Neighbourhood, Plan, RangeStore,
+};
 
 module! {
     type: KvmMemattr,
@@ -337,8 +339,8 @@ impl RangeStore for Writer<'_> {
     }
 
     #[inline(always)]
-    fn page_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
-        self.0.xa.leaf_neighbourhood(gfn)
+    fn page_neighbourhood(&self, gfn: u64) -> Neighbourhood {
+        self.0.xa.page_neighbourhood(gfn)
     }
 
     #[inline(always)]

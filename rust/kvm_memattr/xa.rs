@@ -8,7 +8,7 @@
 //!
 //! [`include/linux/xarray.h`]: srctree/include/linux/xarray.h
 
-use crate::memattr_core::{pages, Entry};
+use crate::memattr_core::{pages, Entry, Neighbourhood};
 use core::ffi::c_void;
 use kernel::bindings;
 use kernel::prelude::*;
@@ -233,6 +233,20 @@ impl SlotNode {
 /// A freshly initialised `struct xa_state` for `index` and `order`.
 struct XaState(bindings::xa_state);
 
+/// `page_neighbourhood` when the walk stopped at a slot above the leaves
+/// (its pages `shift`): empty, with no node below it, or an entry that
+/// covers `gfn` (general path). Out of line: the fragmented case is the leaf.
+#[inline(never)]
+fn above_leaves(gfn: u64, shift: u8, entry: *mut c_void) -> Neighbourhood {
+    let base = gfn & !(pages(shift.into()) - 1);
+    let last = base + (pages(shift.into()) - 1);
+    if entry.is_null() && (gfn == 0 || gfn > base) && gfn < last {
+        Neighbourhood::Empty
+    } else {
+        Neighbourhood::Unknown
+    }
+}
+
 /// `XA_CHUNK_SHIFT`: log2 of the slots in a node (a C macro bindgen cannot see).
 const XA_CHUNK_SHIFT: u32 = {
     // SAFETY: `xa_node` is plain C data, for which all zeroes is valid.
@@ -242,6 +256,8 @@ const XA_CHUNK_SHIFT: u32 = {
 
 /// `XAS_RESTART`: the state of a walk not yet started.
 const XAS_RESTART: usize = 3;
+/// `XAS_BOUNDS`: the walk's index is past what the tree covers.
+const XAS_BOUNDS: usize = 1;
 
 impl XaState {
     /// `XA_STATE_ORDER(xas, xa, index, order)`, inline: a call to the C
@@ -510,34 +526,74 @@ impl XArray {
         })
     }
 
-    /// The values at `gfn - 1`, `gfn` and `gfn + 1` (0: no entry) when all
-    /// three sit in one existing leaf node and each slot is empty, a
-    /// reservation or a value entry, i.e. no multi-index entry crosses
-    /// `gfn`'s boundaries. `None` otherwise. See
-    /// `RangeStore::page_neighbourhood`.
+    /// What one RCU walk to `gfn` tells of it and its neighbours, for
+    /// `RangeStore::page_neighbourhood`: their values when all three sit in
+    /// one existing leaf node and each slot is empty, a reservation or a
+    /// value entry (no multi-index entry crosses `gfn`'s boundaries); no
+    /// entry at all when the walk ends at an empty slot above the leaves
+    /// whose range holds all three, or beyond the tree; `Unknown` otherwise.
     #[inline(always)]
-    pub(crate) fn leaf_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
-        self.with_slot_node(gfn, 0, |node, offset| {
-            if offset == 0 || offset + 1 >= node.slots.len() {
-                return None;
+    pub(crate) fn page_neighbourhood(&self, gfn: u64) -> Neighbourhood {
+        let mut xas = XaState::new(self, gfn, 0);
+        let _guard = self.read(ReadMode::Rcu);
+        // SAFETY: valid state, RCU held.
+        let entry = unsafe { bindings::xas_load(xas.ptr()) };
+        let node = xas.0.xa_node;
+        if node as usize == XAS_BOUNDS {
+            return self.beyond_tree(gfn);
+        }
+        if node.is_null() || (node as usize) & 3 != 0 {
+            return Neighbourhood::Unknown;
+        }
+        // SAFETY: a node reached under RCU, which the writer does not free.
+        let node = unsafe { &*node };
+        if node.shift != 0 {
+            return above_leaves(gfn, node.shift, entry);
+        }
+        let offset = xas.0.xa_offset as usize;
+        if offset == 0 || offset + 1 >= node.slots.len() {
+            return Neighbourhood::Unknown;
+        }
+        let zero = enc::zero_entry();
+        let mut values = [0; 3];
+        for (i, v) in values.iter_mut().enumerate() {
+            // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
+            let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
+            if entry.is_null() || entry == zero {
+                continue;
             }
-            let zero = enc::zero_entry();
-            let mut values = [0; 3];
-            for (i, v) in values.iter_mut().enumerate() {
-                // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
-                let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
-                if entry.is_null() || entry == zero {
-                    continue;
-                }
-                // A sibling, retry or node entry: a multi-index entry or a
-                // change the general path handles.
-                if !enc::is_value(entry) {
-                    return None;
-                }
-                *v = enc::to_value(entry);
+            // A sibling, retry or node entry: a multi-index entry or a
+            // change the general path handles.
+            if !enc::is_value(entry) {
+                return Neighbourhood::Unknown;
             }
-            Some(values)
-        })
+            *v = enc::to_value(entry);
+        }
+        Neighbourhood::Leaf(values)
+    }
+
+    /// `page_neighbourhood` of a `gfn` past what the tree covers: `Empty`
+    /// when `gfn - 1` is past it too.
+    #[inline(never)]
+    fn beyond_tree(&self, gfn: u64) -> Neighbourhood {
+        // SAFETY: the xarray is initialised (type invariant); the head is
+        // only compared and, when a node, read under the caller's RCU hold.
+        let head = unsafe { memattr_xa_head(self.inner.get()) };
+        let covered = if head.is_null() {
+            0
+        // SAFETY: as above.
+        } else if unsafe { memattr_xa_is_node(head) } {
+            // SAFETY: a node head, alive under RCU.
+            let top = unsafe { &*memattr_xa_to_node(head) };
+            pages(u32::from(top.shift) + XA_CHUNK_SHIFT)
+        } else {
+            1
+        };
+        if gfn > covered {
+            Neighbourhood::Empty
+        } else {
+            Neighbourhood::Unknown
+        }
     }
 
     pub(crate) fn reserve_if_empty(

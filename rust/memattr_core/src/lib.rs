@@ -207,6 +207,22 @@ impl Entry {
     }
 }
 
+/// What a store can tell of a page and its neighbours in one cheap lookup
+/// ([`RangeStore::page_neighbourhood`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Neighbourhood {
+    /// Nothing cheap to tell.
+    Unknown,
+    /// The attributes of `gfn - 1`, `gfn` and `gfn + 1` (0 for no entry):
+    /// the entries at `gfn - 1` and `gfn` (if any) are single pages, the one
+    /// at `gfn + 1` (if any) starts there, and a store at `gfn` needs no
+    /// allocation.
+    Leaf([u64; 3]),
+    /// No entry at `gfn - 1`, `gfn` or `gfn + 1` (a store at `gfn` may need
+    /// memory: it is reserved as for any chunk).
+    Empty,
+}
+
 /// A store of aligned power-of-two entries, e.g. an xarray with multi-index
 /// entries. Entries never overlap; a gfn in no entry has attributes 0.
 pub trait RangeStore {
@@ -231,14 +247,12 @@ pub trait RangeStore {
     /// Stores `value` (0 erases) over the aligned chunk. Cannot fail once
     /// the chunk was prepared.
     fn store(&mut self, start: u64, order: u32, value: u64);
-    /// Fast path of a single-page SET at `gfn`: the attributes of `gfn - 1`,
-    /// `gfn` and `gfn + 1` (0 for no entry), when the store can tell in one
-    /// cheap lookup that the entries at `gfn - 1` and `gfn` (if any) are
-    /// single pages, the one at `gfn + 1` (if any) starts there, and a store
-    /// at `gfn` needs no allocation. `None` sends the SET down the general
-    /// path; that is always correct, and the default.
-    fn page_neighbourhood(&self, _gfn: u64) -> Option<[u64; 3]> {
-        None
+    /// Fast path of a single-page SET at `gfn`: what one cheap lookup tells
+    /// of `gfn` and its neighbours (see [`Neighbourhood`]).
+    /// [`Neighbourhood::Unknown`] sends the SET down the general path; that
+    /// is always correct, and the default.
+    fn page_neighbourhood(&self, _gfn: u64) -> Neighbourhood {
+        Neighbourhood::Unknown
     }
     /// Stores `value` over every chunk of `range`'s decomposition, all of
     /// them prepared. A store may batch them (one hold of a lock); by
@@ -349,17 +363,29 @@ pub fn prepare<S: RangeStore>(
     let neighbourhood = if range.end - range.start == 1 {
         s.page_neighbourhood(range.start)
     } else {
-        None
+        Neighbourhood::Unknown
     };
     match neighbourhood {
-        Some([_, page, _]) if page == value => Ok(None),
-        Some([left, _, right]) if value == 0 || (left != value && right != value) => {
+        Neighbourhood::Leaf([_, page, _]) if page == value => Ok(None),
+        Neighbourhood::Leaf([left, _, right])
+            if value == 0 || (left != value && right != value) =>
+        {
             Ok(Some(Plan { range, value }))
         }
         // The page's value differs: no need to ask range_has().
-        Some(_) => prepare_range(s, range, value),
-        None if range_has(s, range, !0, value) => Ok(None),
-        None => prepare_range(s, range, value),
+        Neighbourhood::Leaf(_) => prepare_range(s, range, value),
+        // A page alone: nothing to clear, or nothing to merge with and
+        // nothing to split, only the page's chunk to reserve.
+        Neighbourhood::Empty if value == 0 => Ok(None),
+        Neighbourhood::Empty => match s.reserve(range.start, 0) {
+            Ok(()) => Ok(Some(Plan { range, value })),
+            Err(err) => {
+                s.release();
+                Err(err)
+            }
+        },
+        Neighbourhood::Unknown if range_has(s, range, !0, value) => Ok(None),
+        Neighbourhood::Unknown => prepare_range(s, range, value),
     }
 }
 

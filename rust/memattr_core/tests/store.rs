@@ -59,9 +59,18 @@ impl MapStore {
 impl RangeStore for MapStore {
     type Error = ();
 
-    fn page_neighbourhood(&self, gfn: u64) -> Option<[u64; 3]> {
+    fn page_neighbourhood(&self, gfn: u64) -> Neighbourhood {
+        // The xarray tells this when its walk ends above the leaf level at
+        // an empty slot and not always when it holds; the model tells it for
+        // two pages in three, so that both paths run.
+        if !gfn.is_multiple_of(3)
+            && !self.leaf_live(gfn)
+            && (gfn.saturating_sub(1)..=gfn.saturating_add(1)).all(|g| self.entry_at(g).is_none())
+        {
+            return Neighbourhood::Empty;
+        }
         if gfn.is_multiple_of(64) || gfn % 64 == 63 || !self.leaf_live(gfn) {
-            return None;
+            return Neighbourhood::Unknown;
         }
         let left = self.entry_at(gfn - 1);
         let mid = self.entry_at(gfn);
@@ -70,10 +79,10 @@ impl RangeStore for MapStore {
             || mid.is_some_and(|e| e.order != 0)
             || right.is_some_and(|e| e.start != gfn + 1)
         {
-            return None;
+            return Neighbourhood::Unknown;
         }
         let v = |e: Option<Entry>| e.map_or(0, |e| e.value);
-        Some([v(left), v(mid), v(right)])
+        Neighbourhood::Leaf([v(left), v(mid), v(right)])
     }
 
     fn entry_at(&self, gfn: u64) -> Option<Entry> {

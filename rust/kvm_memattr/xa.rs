@@ -475,10 +475,6 @@ impl XArray {
         xas.error()
     }
 
-    /// If no value entry intersects the chunk, creates the nodes a later
-    /// value store over it needs (an `XA_ZERO_ENTRY`, which reads as empty)
-    /// and returns true; returns false if the chunk holds entries.
-    /// `before_alloc` runs once, before anything is stored.
     /// Walks under RCU to the node that holds the slots of the chunk
     /// `(start, order)` and gives it, with the chunk's offset in it, to `f`.
     /// `None` when that node does not exist: the walk ended higher (nodes to
@@ -596,6 +592,10 @@ impl XArray {
         }
     }
 
+    /// If no value entry intersects the chunk, creates the nodes a later
+    /// value store over it needs (an `XA_ZERO_ENTRY`, which reads as empty)
+    /// and returns true; returns false if the chunk holds entries.
+    /// `before_alloc` runs once, before anything is stored.
     pub(crate) fn reserve_if_empty(
         &self,
         start: u64,

@@ -195,6 +195,8 @@ def readme_table(data, order, units, kver, source):
           ["convert_mapped_1G_private", "convert_mapped_1G_shared"])
     t.row("single-page conversion round trips, vCPU running (host SETs; alternating)",
           ["round_trips_vcpu_running"], ranged=True)
+    t.row("the same SETs first with the vCPU idle (alternating)",
+          ["round_trips_vcpu_idle"], ranged=True)
     t.row("guest `KVM_HC_MAP_GPA_RANGE` private/shared round trips, 4 KiB "
           "(exit to the VMM, SET, re-enter; alternating)",
           ["guest_map_gpa_round_trips_4K"], ranged=True)

@@ -22,7 +22,7 @@ cat "$BUILD/logs/bench.log" "$BUILD/logs/bench-mttcg.log" | grep -a '^BENCH ' > 
 kver="$(cat "$BUILD/kernel-version") (prod config: kernel/prod.fragment)"
 python3 "$ROOT/scripts/bench_table.py" "$BUILD/bench.lines" "$kver" | tee "$BUILD/bench.txt"
 commit=$(git -C "$ROOT" rev-parse --short HEAD)
-git -C "$ROOT" diff --quiet HEAD || commit="$commit with uncommitted changes"
+git -C "$ROOT" diff --quiet HEAD -- . ':!README.md' || commit="$commit with uncommitted changes"
 npatches=$(grep -c . "$ROOT/patches/series")
 python3 "$ROOT/scripts/bench_table.py" --readme "$BUILD/bench.lines" "$kver" \
 	"commit $commit, patches 0001-$(printf %04d "$npatches"), one boot plus the multi-threaded one" \

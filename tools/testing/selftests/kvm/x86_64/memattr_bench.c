@@ -237,6 +237,22 @@ static void *vcpu_thread(void *arg)
 	return NULL;
 }
 
+/* @n pages of the second half converted private and back, per second. */
+static double rt_convert(struct kvm_vm *vm, int n)
+{
+	double t0 = now_ns();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		/* The last page holds the stop flag: never convert it. */
+		uint64_t gpa = RT_GPA + (RT_PAGES / 2 + i % (RT_PAGES / 2 - 1)) * SZ_4K;
+
+		memattr_set(vm, gpa, SZ_4K, PRIV);
+		memattr_set(vm, gpa, SZ_4K, 0);
+	}
+	return n / ((now_ns() - t0) / 1e9);
+}
+
 static void bench_round_trips(void)
 {
 	const struct vm_shape shape = { .mode = VM_MODE_DEFAULT, .type = KVM_X86_SW_PROTECTED_VM };
@@ -244,8 +260,7 @@ static void bench_round_trips(void)
 	struct kvm_vm *vm;
 	struct ucall uc;
 	pthread_t thread;
-	int i, n = 4096;
-	double t0;
+	int n = 4096;
 
 	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RT_GPA, RT_SLOT, RT_PAGES, 0);
@@ -257,25 +272,9 @@ static void bench_round_trips(void)
 	 * the vCPU running, single-threaded TCG shares one host thread
 	 * between it and the SETs, and how it does varies twofold.
 	 */
-	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		uint64_t gpa = RT_GPA + (RT_PAGES / 2 + i % (RT_PAGES / 2 - 1)) * SZ_4K;
-
-		memattr_set(vm, gpa, SZ_4K, PRIV);
-		memattr_set(vm, gpa, SZ_4K, 0);
-	}
-	report("round_trips_vcpu_idle", n / ((now_ns() - t0) / 1e9), "per_s");
+	report("round_trips_vcpu_idle", rt_convert(vm, n), "per_s");
 	pthread_create(&thread, NULL, vcpu_thread, vcpu);
-
-	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		/* The last page holds the stop flag: never convert it. */
-		uint64_t gpa = RT_GPA + (RT_PAGES / 2 + i % (RT_PAGES / 2 - 1)) * SZ_4K;
-
-		memattr_set(vm, gpa, SZ_4K, PRIV);
-		memattr_set(vm, gpa, SZ_4K, 0);
-	}
-	report("round_trips_vcpu_running", n / ((now_ns() - t0) / 1e9), "per_s");
+	report("round_trips_vcpu_running", rt_convert(vm, n), "per_s");
 
 	stop_flag = addr_gpa2hva(vm, RT_GPA + (RT_PAGES - 1) * SZ_4K + 8);
 	*stop_flag = 1;

@@ -233,6 +233,19 @@ impl SlotNode {
 /// A freshly initialised `struct xa_state` for `index` and `order`.
 struct XaState(bindings::xa_state);
 
+/// The node a walk ended in, if it is one: `None` for the head (NULL) or an
+/// internal state (restart, bounds, an error: low bits set).
+#[inline(always)]
+fn xas_node(xas: &bindings::xa_state) -> Option<&bindings::xa_node> {
+    let node = xas.xa_node;
+    if node.is_null() || (node as usize) & 3 != 0 {
+        return None;
+    }
+    // SAFETY: a node reached by a walk under RCU, which the caller still
+    // holds (`XArray::walk`), and which the single writer does not free.
+    Some(unsafe { &*node })
+}
+
 /// `page_neighbourhood` when the walk stopped at a slot above the leaves
 /// (its pages `shift`): empty, with no node below it, or an entry that
 /// covers `gfn` (general path). Out of line: the fragmented case is the leaf.
@@ -488,22 +501,32 @@ impl XArray {
         order: u32,
         f: impl FnOnce(&bindings::xa_node, usize) -> Option<R>,
     ) -> Option<R> {
+        self.walk(start, order, |_, xas| {
+            // xas_load() stops at the deepest node whose shift is at least
+            // the chunk's; its shift equals the chunk's exactly when the
+            // slots exist.
+            let node = xas_node(xas)?;
+            if node.shift != xas.xa_shift {
+                return None;
+            }
+            f(node, xas.xa_offset as usize)
+        })
+    }
+
+    /// `xas_load()` of the chunk `(start, order)` under RCU: `f` gets the
+    /// entry and the state the walk ended in, with RCU still held.
+    #[inline(always)]
+    fn walk<R>(
+        &self,
+        start: u64,
+        order: u32,
+        f: impl FnOnce(*mut c_void, &bindings::xa_state) -> R,
+    ) -> R {
         let mut xas = XaState::new(self, start, order);
         let _guard = self.read(ReadMode::Rcu);
         // SAFETY: valid state, RCU held.
-        unsafe { bindings::xas_load(xas.ptr()) };
-        // xas_load() stops at the deepest node whose shift is at least the
-        // chunk's; its shift equals the chunk's exactly when the slots exist.
-        let node = xas.0.xa_node;
-        if node.is_null() || (node as usize) & 3 != 0 {
-            return None;
-        }
-        // SAFETY: a node reached under RCU, which the writer does not free.
-        let node = unsafe { &*node };
-        if node.shift != xas.0.xa_shift {
-            return None;
-        }
-        f(node, xas.0.xa_offset as usize)
+        let entry = unsafe { bindings::xas_load(xas.ptr()) };
+        f(entry, &xas.0)
     }
 
     /// The node that holds the slots of the chunk `(start, order)`, if it
@@ -530,42 +553,37 @@ impl XArray {
     /// whose range holds all three, or beyond the tree; `Unknown` otherwise.
     #[inline(always)]
     pub(crate) fn page_neighbourhood(&self, gfn: u64) -> Neighbourhood {
-        let mut xas = XaState::new(self, gfn, 0);
-        let _guard = self.read(ReadMode::Rcu);
-        // SAFETY: valid state, RCU held.
-        let entry = unsafe { bindings::xas_load(xas.ptr()) };
-        let node = xas.0.xa_node;
-        if node as usize == XAS_BOUNDS {
-            return self.beyond_tree(gfn);
-        }
-        if node.is_null() || (node as usize) & 3 != 0 {
-            return Neighbourhood::Unknown;
-        }
-        // SAFETY: a node reached under RCU, which the writer does not free.
-        let node = unsafe { &*node };
-        if node.shift != 0 {
-            return above_leaves(gfn, node.shift, entry);
-        }
-        let offset = xas.0.xa_offset as usize;
-        if offset == 0 || offset + 1 >= node.slots.len() {
-            return Neighbourhood::Unknown;
-        }
-        let zero = enc::zero_entry();
-        let mut values = [0; 3];
-        for (i, v) in values.iter_mut().enumerate() {
-            // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
-            let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
-            if entry.is_null() || entry == zero {
-                continue;
+        self.walk(gfn, 0, |entry, xas| {
+            if xas.xa_node as usize == XAS_BOUNDS {
+                return self.beyond_tree(gfn);
             }
-            // A sibling, retry or node entry: a multi-index entry or a
-            // change the general path handles.
-            if !enc::is_value(entry) {
+            let Some(node) = xas_node(xas) else {
+                return Neighbourhood::Unknown;
+            };
+            if node.shift != 0 {
+                return above_leaves(gfn, node.shift, entry);
+            }
+            let offset = xas.xa_offset as usize;
+            if offset == 0 || offset + 1 >= node.slots.len() {
                 return Neighbourhood::Unknown;
             }
-            *v = enc::to_value(entry);
-        }
-        Neighbourhood::Leaf(values)
+            let zero = enc::zero_entry();
+            let mut values = [0; 3];
+            for (i, v) in values.iter_mut().enumerate() {
+                // SAFETY: in bounds (checked above); READ_ONCE of an RCU-protected slot.
+                let entry = unsafe { core::ptr::read_volatile(&node.slots[offset + i - 1]) };
+                if entry.is_null() || entry == zero {
+                    continue;
+                }
+                // A sibling, retry or node entry: a multi-index entry or a
+                // change the general path handles.
+                if !enc::is_value(entry) {
+                    return Neighbourhood::Unknown;
+                }
+                *v = enc::to_value(entry);
+            }
+            Neighbourhood::Leaf(values)
+        })
     }
 
     /// `page_neighbourhood` of a `gfn` past what the tree covers: `Empty`

@@ -73,6 +73,13 @@ pub(crate) mod enc {
         mk_internal(257) as *mut c_void
     }
 
+    /// `xa_is_sibling()`: a slot of a multi-index entry other than its first.
+    #[inline(always)]
+    pub(crate) fn is_sibling(entry: *const c_void) -> bool {
+        let v = entry as usize;
+        v & 3 == 2 && v < mk_internal(63)
+    }
+
     /// `xa_err()` of an xa_state's node: 0 or a negative errno.
     #[inline(always)]
     pub(crate) fn err(node: *const c_void) -> i32 {
@@ -298,6 +305,44 @@ impl XaState {
         })
     }
 
+    /// Points the state, left at a node by its last store, at the next
+    /// chunk `(index, order)` of the same SET: the next `xas_store()` then
+    /// walks from the deepest node on the previous chunk's path that holds
+    /// the chunk's slot, not from the root (the chunks of a range sit side
+    /// by side, most of them in nodes the previous chunk's walk went
+    /// through). Any other state (the head, restart, bounds, an error)
+    /// restarts from the root, and so does a slot that holds a sibling entry
+    /// (a multi-index entry across the chunk, which `prepare()` splits
+    /// anyway; the root walk resolves it). The caller has held the xarray's
+    /// lock since that store, so the nodes on the path are alive.
+    #[inline(always)]
+    fn seek(&mut self, index: u64, order: u32) {
+        let prev = self.0.xa_index as u64;
+        let next = Self::init(self.0.xa, index, order).0;
+        let (shift, index) = (u32::from(next.xa_shift), next.xa_index as u64);
+        let mut node = self.0.xa_node;
+        self.0.xa_index = next.xa_index;
+        self.0.xa_shift = next.xa_shift;
+        self.0.xa_sibs = next.xa_sibs;
+        self.0.xa_node = next.xa_node;
+        while !node.is_null() && (node as usize) & 3 == 0 {
+            // SAFETY: the node the last store ended at or one of its
+            // ancestors, alive under the lock the caller holds.
+            let n = unsafe { &*node };
+            let span = u32::from(n.shift) + XA_CHUNK_SHIFT;
+            if u32::from(n.shift) < shift || index.checked_shr(span) != prev.checked_shr(span) {
+                node = n.parent;
+                continue;
+            }
+            let offset = (index >> n.shift) as usize & (n.slots.len() - 1);
+            if !enc::is_sibling(n.slots[offset]) {
+                self.0.xa_node = node;
+                self.0.xa_offset = offset as u8;
+            }
+            return;
+        }
+    }
+
     fn ptr(&mut self) -> *mut bindings::xa_state {
         &mut self.0
     }
@@ -446,8 +491,9 @@ impl XArray {
             enc::mk_value(value)
         };
         let _guard = self.lock();
+        let mut xas = XaState::new(self, 0, 0);
         for (start, order) in chunks {
-            let mut xas = XaState::new(self, start, order);
+            xas.seek(start, order);
             loop {
                 // SAFETY: valid state, lock held, `entry` is NULL or a value.
                 unsafe { bindings::xas_store(xas.ptr(), entry) };
@@ -463,6 +509,33 @@ impl XArray {
             }
         }
         Ok(())
+    }
+
+    /// The kernel's `xa_store_range()` of `value` (0 erases) over
+    /// `[first, last]`: one walk from the root per chunk. For the KUnit
+    /// benchmark's baseline.
+    #[cfg(CONFIG_KUNIT)]
+    pub(crate) fn store_range_walks(
+        &self,
+        first: u64,
+        last: u64,
+        value: u64,
+        gfp: bindings::gfp_t,
+    ) -> Result {
+        let entry = if value == 0 {
+            core::ptr::null_mut()
+        } else {
+            enc::mk_value(value)
+        };
+        // SAFETY: the xarray is initialised (type invariant); the function
+        // takes its lock; `entry` is NULL or a value.
+        let r = unsafe {
+            bindings::xa_store_range(self.inner.get(), first as _, last as _, entry, gfp)
+        };
+        match enc::err(r) {
+            0 => Ok(()),
+            e => Err(Error::from_errno(e)),
+        }
     }
 
     fn store_raw(

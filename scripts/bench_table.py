@@ -170,6 +170,8 @@ def readme_table(data, order, units, kver, source):
           ["fragmented_1G_noop_set_per_page"], ranged=True)
     t.row("a page with nothing near it, private and back (its leaf node created and freed): "
           "per SET or clear (alternating)", ["isolated_page_set_or_clear"], ranged=True)
+    t.row("the same timed one by one (a clock read around each): SET / clear (alternating)",
+          ["isolated_page_set", "isolated_page_clear"], ranged=True)
     counted = best(data, units, "kvm_memattr", "fragmented_1G_metadata_counted")
     t.row("every other page over 1 GiB: memory (slab growth)", ["fragmented_1G_metadata"],
           r_extra=f" ({human(counted, 'KiB')} counted)" if counted is not None else None)
@@ -180,7 +182,11 @@ def readme_table(data, order, units, kver, source):
               r_extra=f" = {num(x)} null ioctls" if x is not None else None)
     for name, label in [("store_set_unmapped_1T_", "the same inside the store, no ioctl (KUnit)"),
                         ("xarray_floor_1T_", "the xarray's own floor for those chunks "
-                                             "(KUnit, bare `xas_store()`s)")]:
+                                             "(KUnit, bare `xas_store()`s, each walk from "
+                                             "the previous chunk's node)"),
+                        ("xa_store_range_1T_", "the kernel's `xa_store_range()` over the same "
+                                               "range (KUnit; entries of any run of slots in "
+                                               "a node, which the store cannot use)")]:
         for k in [k for k in order if k.startswith(name)]:
             what = re.sub(r"_(\d+)_chunks$", r" (\1 chunks)", k[len(name):])
             v = best(data, units, "kvm_memattr", k)

@@ -267,6 +267,32 @@ fn above_leaves(gfn: u64, shift: u8, entry: *mut c_void) -> Neighbourhood {
     }
 }
 
+/// `page_neighbourhood` at the first or last slot of a leaf, where the
+/// neighbour on that side lives in another node: the page's own entry, when
+/// it is a single page (the slot after it is no sibling). Out of line: the
+/// fragmented case is inside the leaf.
+#[inline(never)]
+fn leaf_edge(node: &bindings::xa_node, offset: usize) -> Neighbourhood {
+    // SAFETY: `offset` is a slot of the leaf (the walk's); READ_ONCE of an
+    // RCU-protected slot, under the caller's RCU hold.
+    let page = unsafe { core::ptr::read_volatile(&node.slots[offset]) };
+    if let Some(next) = node.slots.get(offset + 1) {
+        // SAFETY: as above.
+        let next: *mut c_void = unsafe { core::ptr::read_volatile(next) };
+        if enc::is_sibling(next) {
+            return Neighbourhood::Unknown;
+        }
+    }
+    if page.is_null() || page == enc::zero_entry() {
+        Neighbourhood::Page(0)
+    } else if enc::is_value(page) {
+        Neighbourhood::Page(enc::to_value(page))
+    } else {
+        // A sibling, retry or node entry: the general path.
+        Neighbourhood::Unknown
+    }
+}
+
 /// `XA_CHUNK_SHIFT`: log2 of the slots in a node (a C macro bindgen cannot see).
 const XA_CHUNK_SHIFT: u32 = {
     // SAFETY: `xa_node` is plain C data, for which all zeroes is valid.
@@ -621,7 +647,8 @@ impl XArray {
     /// What one RCU walk to `gfn` tells of it and its neighbours, for
     /// `RangeStore::page_neighbourhood`: their values when all three sit in
     /// one existing leaf node and each slot is empty, a reservation or a
-    /// value entry (no multi-index entry crosses `gfn`'s boundaries); no
+    /// value entry (no multi-index entry crosses `gfn`'s boundaries); the
+    /// page's alone at an edge of its leaf node (`leaf_edge`); no
     /// entry at all when the walk ends at an empty slot above the leaves
     /// whose range holds all three, or beyond the tree; `Unknown` otherwise.
     #[inline(always)]
@@ -638,7 +665,7 @@ impl XArray {
             }
             let offset = xas.xa_offset as usize;
             if offset == 0 || offset + 1 >= node.slots.len() {
-                return Neighbourhood::Unknown;
+                return leaf_edge(node, offset);
             }
             let zero = enc::zero_entry();
             let mut values = [0; 3];

@@ -218,6 +218,10 @@ pub enum Neighbourhood {
     /// at `gfn + 1` (if any) starts there, and a store at `gfn` needs no
     /// allocation.
     Leaf([u64; 3]),
+    /// The attributes of `gfn` (0 for no entry), whose entry, if any, is a
+    /// single page; the neighbours are not known (`gfn` sits at an edge of
+    /// the store's leaf node). Enough for a clear, which merges with nothing.
+    Page(u64),
     /// No entry at `gfn - 1`, `gfn` or `gfn + 1` (a store at `gfn` may need
     /// memory: it is reserved as for any chunk).
     Empty,
@@ -374,6 +378,11 @@ pub fn prepare<S: RangeStore>(
         }
         // The page's value differs: no need to ask range_has().
         Neighbourhood::Leaf(_) => prepare_range(s, range, value),
+        // A page at a leaf's edge: a clear needs nothing more; a SET looks
+        // at the neighbours for a merge.
+        Neighbourhood::Page(page) if page == value => Ok(None),
+        Neighbourhood::Page(_) if value == 0 => Ok(Some(Plan { range, value })),
+        Neighbourhood::Page(_) => prepare_range(s, range, value),
         // A page alone: nothing to clear, or nothing to merge with and
         // nothing to split, only the page's chunk to reserve.
         Neighbourhood::Empty if value == 0 => Ok(None),

@@ -69,8 +69,17 @@ impl RangeStore for MapStore {
         {
             return Neighbourhood::Empty;
         }
-        if gfn.is_multiple_of(64) || gfn % 64 == 63 || !self.leaf_live(gfn) {
+        if !self.leaf_live(gfn) {
             return Neighbourhood::Unknown;
+        }
+        // At a leaf's edge the xarray tells only the page itself; the model
+        // tells it in one leaf of two, so that the general path runs too.
+        if gfn.is_multiple_of(64) || gfn % 64 == 63 {
+            return match self.entry_at(gfn) {
+                None if gfn % 128 < 64 => Neighbourhood::Page(0),
+                Some(e) if e.order == 0 && gfn % 128 < 64 => Neighbourhood::Page(e.value),
+                _ => Neighbourhood::Unknown,
+            };
         }
         let left = self.entry_at(gfn - 1);
         let mid = self.entry_at(gfn);

@@ -279,7 +279,8 @@ static void bench_round_trips(void)
 	struct kvm_vm *vm;
 	struct ucall uc;
 	pthread_t thread;
-	int n = 4096;
+	double best = 0;
+	int n = 4096, r;
 
 	vm = vm_create_shape_with_one_vcpu(shape, &vcpu, guest_touch);
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, RT_GPA, RT_SLOT, RT_PAGES, 0);
@@ -287,11 +288,14 @@ static void bench_round_trips(void)
 	vcpu_run(vcpu);
 	memattr_expect_ucall(vcpu, UCALL_SYNC, &uc);
 	/*
-	 * The same SETs with the vCPU idle first: the SETs' own cost. With
+	 * The same SETs with the vCPU idle first: the SETs' own cost, fastest
+	 * of ROUNDS (a single run varies by a third either way). With
 	 * the vCPU running, single-threaded TCG shares one host thread
 	 * between it and the SETs, and how it does varies twofold.
 	 */
-	report("round_trips_vcpu_idle", rt_convert(vm, n), "per_s");
+	for (r = 0; r < ROUNDS; r++)
+		best = max(best, rt_convert(vm, n));
+	report("round_trips_vcpu_idle", best, "per_s");
 	pthread_create(&thread, NULL, vcpu_thread, vcpu);
 	report("round_trips_vcpu_running", rt_convert(vm, n), "per_s");
 

@@ -538,8 +538,8 @@ impl XArray {
     }
 
     /// The kernel's `xa_store_range()` of `value` (0 erases) over
-    /// `[first, last]`: one walk from the root per chunk. For the KUnit
-    /// benchmark's baseline.
+    /// `[first, last]`: one walk from the root per entry it stores, each a
+    /// run of slots in one node. For the KUnit benchmark's baseline.
     #[cfg(CONFIG_KUNIT)]
     pub(crate) fn store_range_walks(
         &self,

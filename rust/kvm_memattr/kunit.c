@@ -8,6 +8,7 @@
 
 int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
 int kvm_memattr_kunit_terabyte(void);
+int kvm_memattr_kunit_by_ends(u64 seed, u32 nr);
 int kvm_memattr_kunit_bench(void);
 bool kvm_memattr_kunit_encodings(void);
 
@@ -34,6 +35,15 @@ static void memattr_store_terabyte(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_terabyte(), 0, "see the kernel log");
 }
 
+static void memattr_store_reserved_by_ends(struct kunit *test)
+{
+	u64 seed;
+
+	for (seed = 1; seed <= 4; seed++)
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_by_ends(seed, 500), 0,
+				    "seed %llu, see the kernel log", seed);
+}
+
 static void memattr_xarray_encodings(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, kvm_memattr_kunit_encodings());
@@ -44,6 +54,7 @@ static struct kunit_case memattr_store_cases[] = {
 	KUNIT_CASE_SLOW(memattr_store_vs_dense_model),
 	KUNIT_CASE_SLOW(memattr_store_injected_enomem),
 	KUNIT_CASE(memattr_store_terabyte),
+	KUNIT_CASE(memattr_store_reserved_by_ends),
 	{}
 };
 

@@ -323,6 +323,21 @@ impl RangeStore for Writer<'_> {
         Ok(())
     }
 
+    /// In the xarray, the slot of a chunk of `[a, b)` lies in the node of
+    /// level `s` (its order rounded down to a multiple of 6) that contains
+    /// its first page. That node's span S, aligned, holds `a` or `b - 1`:
+    /// otherwise S would lie inside the range, and the chunk containing S
+    /// (the decomposition's chunks are its maximal aligned blocks) would
+    /// overlap this smaller one. If S holds `a`, the first chunk, aligned
+    /// and holding `a` too, lies inside S (or is this chunk), so its level
+    /// is at most `s` and the path to its slot's node passes through S's
+    /// node; likewise for `b - 1` and the last chunk. No chunk needs the
+    /// tree to grow past those two: a chunk above the root's level would
+    /// start at 0 and so be the first.
+    fn reserves_by_ends(&self) -> bool {
+        true
+    }
+
     fn unreserve(&mut self, start: u64, order: u32) {
         // Erasing never allocates.
         let _ = self.0.xa.store(start, order, 0, GFP);

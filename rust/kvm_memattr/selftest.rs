@@ -203,6 +203,51 @@ fn terabyte_test() -> Result {
     Ok(())
 }
 
+/// SETs of ranges with no entry, which reserve only their first and last
+/// chunks (`RangeStore::reserves_by_ends`): after `prepare()`, before
+/// `commit()`, the node that holds every chunk's slots exists, so no store
+/// of the commit allocates. Ranges of random start and length (up to 2^40
+/// pages), beside an entry left in place, on one store.
+fn by_ends_test(seed: u64, nr: u32) -> Result {
+    let t = TestStore::new()?;
+    let s = t.get();
+    let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+    let p = memattr_core::ATTR_PRIVATE;
+    let other = 1u64 << 45;
+    t.set(other, other + 1, p)?;
+    for _ in 0..nr {
+        let (start_bits, len_bits) = (1 + rng.below(44), 1 + rng.below(40));
+        let start = rng.below(1 << start_bits);
+        let len = 1 + rng.below(1 << len_bits);
+        let range = GfnRange {
+            start,
+            end: start + len,
+        };
+        if !s.prepare(range, p)? {
+            pr_err!("kunit: by_ends: empty [{start}, +{len}) needs no SET\n");
+            return Err(EINVAL);
+        }
+        let missing = memattr_core::chunks(range.start, range.end)
+            .find(|&(c, order)| s.xa.slot_node(c, order).is_none());
+        s.commit(range, p);
+        if let Some((c, order)) = missing {
+            pr_err!("kunit: by_ends: [{start}, +{len}): no node for chunk {c}/{order}\n");
+            return Err(EINVAL);
+        }
+        if s.xa.load(start) != p || s.xa.load(range.end - 1) != p || s.xa.load(range.end) != 0 {
+            pr_err!("kunit: by_ends: [{start}, +{len}) not stored\n");
+            return Err(EINVAL);
+        }
+        t.set(range.start, range.end, 0)?;
+    }
+    // Only the entry left in place remains, in nodes of its own.
+    if s.xa.load(other) != p || s.stats().entries != 1 {
+        pr_err!("kunit: by_ends: the store did not return to one entry\n");
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
 fn errno(r: Result) -> c_int {
     match r {
         Ok(()) => 0,
@@ -217,6 +262,11 @@ pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject:
 }
 
 /// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.
+#[no_mangle]
+pub(crate) extern "C" fn kvm_memattr_kunit_by_ends(seed: u64, nr: u32) -> c_int {
+    errno(by_ends_test(seed, nr))
+}
+
 #[no_mangle]
 pub(crate) extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
     errno(terabyte_test())

@@ -258,6 +258,13 @@ pub trait RangeStore {
     fn page_neighbourhood(&self, _gfn: u64) -> Neighbourhood {
         Neighbourhood::Unknown
     }
+    /// True if, for a range that holds no entry, reserving its first and
+    /// last chunks reserves every chunk of it (the others' slots lie in
+    /// nodes those two reservations create). By default each chunk is
+    /// reserved.
+    fn reserves_by_ends(&self) -> bool {
+        false
+    }
     /// Stores `value` over every chunk of `range`'s decomposition, all of
     /// them prepared. A store may batch them (one hold of a lock); by
     /// default, one [`RangeStore::store`] per chunk.
@@ -429,19 +436,35 @@ fn prepare_range<S: RangeStore>(
         split_at(s, wide.end)?;
     }
     if value != 0 {
-        for (i, (start, order)) in chunks(wide.start, wide.end).enumerate() {
-            if let Err(err) = s.reserve(start, order) {
-                for (start, order) in chunks(wide.start, wide.end).take(i) {
-                    if s.next_entry(start, start + pages(order) - 1).is_none() {
-                        s.unreserve(start, order);
-                    }
-                }
-                s.release();
-                return Err(err);
-            }
+        if s.reserves_by_ends() && s.next_entry(wide.start, wide.end - 1).is_none() {
+            let mut all = chunks(wide.start, wide.end);
+            let first = all.next();
+            let last = all.last();
+            reserve_chunks(s, first.into_iter().chain(last))?;
+        } else {
+            reserve_chunks(s, chunks(wide.start, wide.end))?;
         }
     }
     Ok(Some(Plan { range: wide, value }))
+}
+
+/// Reserves each chunk of `todo`; on failure releases what it reserved.
+fn reserve_chunks<S: RangeStore>(
+    s: &mut S,
+    todo: impl Iterator<Item = (u64, u32)> + Clone,
+) -> Result<(), S::Error> {
+    for (i, (start, order)) in todo.clone().enumerate() {
+        if let Err(err) = s.reserve(start, order) {
+            for (start, order) in todo.take(i) {
+                if s.next_entry(start, start + pages(order) - 1).is_none() {
+                    s.unreserve(start, order);
+                }
+            }
+            s.release();
+            return Err(err);
+        }
+    }
+    Ok(())
 }
 
 /// Second half of a SET: rewrites the planned range. Never fails.

@@ -261,12 +261,13 @@ pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject:
     errno(model_test(seed, nr_ops, inject))
 }
 
-/// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.
+/// Empty ranges reserved by their first and last chunks: every chunk's node exists.
 #[no_mangle]
 pub(crate) extern "C" fn kvm_memattr_kunit_by_ends(seed: u64, nr: u32) -> c_int {
     errno(by_ends_test(seed, nr))
 }
 
+/// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.
 #[no_mangle]
 pub(crate) extern "C" fn kvm_memattr_kunit_terabyte() -> c_int {
     errno(terabyte_test())

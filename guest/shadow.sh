@@ -21,5 +21,6 @@ if load_module; then
 	run_test "memattr-rust/memattr_host_access_test" 300 /tests/memattr_host_access_test
 	run_test "memattr-rust/memattr_stress_test-default-vm" 300 /tests/memattr_stress_test -D -d 10
 	run_test "memattr-rust/memattr_stress_test-default-vm-thp-4vcpu" 300 /tests/memattr_stress_test -D -v 4 -t -d 10
+	run_test "memattr-rust/memattr_stress_test-default-vm-concurrent" 300 /tests/memattr_stress_test -D -c -d 10
 	if rmmod kvm_memattr; then result PASS module-unload; else result FAIL module-unload; fi
 fi

@@ -2,7 +2,8 @@
 # loaded. memattr.n= (runs per variant), memattr.secs= (seconds per run) and
 # memattr.seed= (first seed; run i uses seed+i) come from the kernel command
 # line. On NPT: the base test, 4 vCPUs on THP-backed memory, guest_memfd
-# conversions, and the base test on a default VM. On shadow paging
+# conversions, the base test on a default VM, and four protectors whose SETs
+# run concurrently (-c) on THP and on guest_memfd. On shadow paging
 # (kvm_amd.npt=0): default VMs only (software-protected VMs need TDP).
 n=$(cmdline_num n 50)
 secs=$(cmdline_num secs 5)
@@ -12,11 +13,14 @@ if grep -qw npt /proc/cpuinfo && [ "$(cat /sys/module/kvm_amd/parameters/npt)" =
 	variants="base -v2
 thp4 -v4 -t
 gmem -g -M
-default -D"
+default -D
+conc-thp -c -t
+conc-gmem -c -g -M"
 else
 	mmu=shadow
 	variants="default -D
-default-thp4 -D -v4 -t"
+default-thp4 -D -v4 -t
+default-conc -D -c"
 fi
 # memattr.only=NAME runs one variant.
 only=$(sed -n 's/.*memattr\.only=\([a-z0-9-]*\).*/\1/p' /proc/cmdline)

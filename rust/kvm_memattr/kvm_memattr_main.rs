@@ -124,7 +124,8 @@ impl FailHook {
 /// # Invariants
 ///
 /// `plan` and `guard` are only accessed by the single writer, which holds
-/// `kvm->slots_lock` (or, for stores without a VM, is the only user of the store).
+/// `kvm->memattr_store_lock` from `prepare` to `commit` (or, for stores without
+/// a VM, is the only user of the store).
 #[pin_data]
 struct Store {
     #[pin]
@@ -246,7 +247,7 @@ impl Store {
 
 /// Read-only access, for lookups and GET.
 struct Reader<'a>(&'a Store);
-/// The single writer (slots_lock held), with the node that held the slots
+/// The single writer (memattr_store_lock held), with the node that held the slots
 /// of the chunk it reserved last, while that node is known to exist.
 struct Writer<'a>(&'a Store, Option<xa::SlotNode>);
 
@@ -278,7 +279,7 @@ impl RangeStore for Reader<'_> {
 
 impl RangeStore for Writer<'_> {
     type Error = Error;
-    // Nobody else modifies the store while the writer holds slots_lock.
+    // Nobody else modifies the store while the writer holds memattr_store_lock.
     read_ops!(xa::ReadMode::Rcu);
 
     fn split(&mut self, e: Entry) -> Result {
@@ -431,7 +432,7 @@ unsafe fn free_store(p: *mut c_void) {
 // The `ops_*` callbacks below are the table KVM calls (patches/0002). KVM
 // calls them only with the cookie `ops_vm_init` returned for a live VM
 // (destroyed once, by `ops_vm_destroy`) and a live `kvm`; `prepare`, `commit`
-// and `range_has` with `kvm->slots_lock` held. Each one's `# Safety` section
+// and `stats` with `kvm->memattr_store_lock` held. Each one's `# Safety` section
 // says which part of that it relies on.
 
 extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
@@ -479,7 +480,7 @@ unsafe extern "C" fn ops_lookup_array(p: *mut c_void) -> *mut bindings::xarray {
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds.
+/// `p` is the cookie of a live VM.
 unsafe extern "C" fn ops_range_has(
     p: *mut c_void,
     start: u64,
@@ -490,16 +491,17 @@ unsafe extern "C" fn ops_range_has(
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
     // KVM answers one-page queries itself (an xa_load() on this store's
-    // xarray). Every caller holds slots_lock (asserted), so no SET runs concurrently
-    // and the writer's lock-free reads are consistent.
-    memattr_core::range_has(&s.writer(), GfnRange { start, end }, mask, attrs)
+    // xarray). A SET's hugepage recompute asks while another SET may be
+    // committing (patches/0016): read each entry under the xarray's lock, as
+    // GET does, so each page is seen before or after a commit.
+    memattr_core::range_has(&s.reader(), GfnRange { start, end }, mask, attrs)
 }
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds.
+/// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller holds.
 unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
-    // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
+    // SAFETY: KVM passes the cookie of a live VM, with memattr_store_lock held.
     // 0: commit() follows; 1: nothing to do (kvm_memattr_ops.h).
     match unsafe { store(p) }.prepare(GfnRange { start, end }, attrs) {
         Ok(true) => 0,
@@ -510,16 +512,16 @@ unsafe extern "C" fn ops_prepare(p: *mut c_void, start: u64, end: u64, attrs: u6
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds,
-/// after a successful [`ops_prepare`] of the same range and value.
+/// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller
+/// holds since a successful [`ops_prepare`] of the same range and value.
 unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64) {
-    // SAFETY: KVM passes the cookie of a live VM, with slots_lock held.
+    // SAFETY: KVM passes the cookie of a live VM, with memattr_store_lock held.
     unsafe { store(p) }.commit(GfnRange { start, end }, attrs)
 }
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM, whose `slots_lock` the caller holds; `out`
+/// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller holds; `out`
 /// is valid for writes.
 unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_stats) {
     // SAFETY: KVM passes the cookie of a live VM and a valid output struct.

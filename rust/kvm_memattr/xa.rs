@@ -787,7 +787,7 @@ impl XArray {
     /// # Safety
     ///
     /// Nothing modifies the array during the call: the caller is its only
-    /// writer (for a VM's store, holds `kvm->slots_lock`) and may sleep.
+    /// writer (for a VM's store, holds `kvm->memattr_store_lock`) and may sleep.
     pub(crate) unsafe fn count(&self) -> (u64, u64) {
         fn walk(entry: *mut c_void, counts: &mut (u64, u64)) {
             // SAFETY: `entry` is a slot's content; the tree does not change

@@ -17,7 +17,10 @@
  * Variants: -t backs the protected slot with 2 MiB-aligned transparent huge
  * pages and also protects and relaxes whole 2 MiB ranges (splits and
  * re-merges); -g backs it with guest_memfd, so PRIVATE really converts;
- * -D uses a default VM (no PRIVATE; what shadow paging can run).  The seed
+ * -D uses a default VM (no PRIVATE; what shadow paging can run); -c runs four
+ * protectors, each on pages of its own (16-page stripes, interleaved, so
+ * their ranges share hugepages and touch each other) with no lock between
+ * them, so their SETs run concurrently in the kernel.  The seed
  * (-s) is printed and replays the same sequence of SETs per thread.  A
  * watchdog prints what every thread was doing if the run overstays.
  */
@@ -53,7 +56,8 @@
 #define MAX_VCPUS	4
 #define POISON_WORD	256		/* guest reads it; vCPU ids write words 0..3 */
 #define POISON		0xdeadbeefbadc0ffeULL
-#define NR_PROTECTORS	2
+#define NR_PROTECTORS	4	/* at most: 2, or 4 with -c */
+#define STRIPE		16	/* -c: pages a protector owns in a row */
 
 /* Shared with the guest. */
 static uint64_t stop, guest_pages, guest_read_b;
@@ -80,17 +84,23 @@ static struct {
 	unsigned int seed;
 	int duration;
 	int nvcpus;
-	bool thp, gmem, default_vm, no_slot_thread, private_only;
+	bool thp, gmem, default_vm, no_slot_thread, private_only, concurrent;
 	uint64_t deny[8];
 	unsigned int ndeny;
 } opt = { .duration = 15, .nvcpus = 2 };
 
 static struct kvm_vm *vm;
 static uint64_t a_pages;
-static pthread_mutex_t model_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One for all protectors; with -c, one each (their pages are disjoint). */
+static pthread_mutex_t model_lock[NR_PROTECTORS] = {
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+	PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER,
+};
+static int nprot = 2;
 static uint64_t model[A_MAX_PAGES], gen[A_MAX_PAGES];
 static volatile bool done, finished;
 static unsigned long sets, checks, slot_cycles, protector_rounds[NR_PROTECTORS];
+static unsigned long in_set, overlapped;
 
 /* What each vCPU thread did last, for the watchdog. */
 static pthread_t vcpu_threads[MAX_VCPUS];
@@ -130,14 +140,18 @@ static void set_locked(uint64_t first, uint64_t n, uint64_t attrs)
 	for (p = first; p < first + n; p++)
 		if (read_denied(model[p]) && !read_denied(attrs))
 			WRITE_ONCE(page_hva(p)[POISON_WORD], 0);
+	/* How often another SET was in the kernel when this one entered it. */
+	if (__atomic_fetch_add(&in_set, 1, __ATOMIC_RELAXED))
+		__atomic_fetch_add(&overlapped, 1, __ATOMIC_RELAXED);
 	memattr_set(vm, A_GPA + first * SZ_4K, n * SZ_4K, attrs);
+	__atomic_fetch_sub(&in_set, 1, __ATOMIC_RELAXED);
 	for (p = first; p < first + n; p++) {
 		if (read_denied(attrs))
 			WRITE_ONCE(page_hva(p)[POISON_WORD], POISON);
 		model[p] = attrs;
 		gen[p]++;
 	}
-	sets++;
+	__atomic_fetch_add(&sets, 1, __ATOMIC_RELAXED);
 }
 
 
@@ -216,9 +230,23 @@ static void *vcpu_thread(void *arg)
 	}
 }
 
-/* A random range: mostly small, sometimes a whole aligned huge page. */
-static void pick_range(unsigned int *seed, uint64_t *first, uint64_t *n)
+/*
+ * A random range: mostly small, sometimes a whole aligned huge page; with -c
+ * inside one of protector @id's stripes, sometimes all of it.
+ */
+static void pick_range(unsigned int *seed, uintptr_t id, uint64_t *first, uint64_t *n)
 {
+	if (opt.concurrent) {
+		uint64_t stripe = (rand_r(seed) % (a_pages / STRIPE / nprot)) * nprot + id;
+
+		*first = stripe * STRIPE;
+		*n = STRIPE;
+		if (rand_r(seed) % 4) {
+			*first += rand_r(seed) % STRIPE;
+			*n = 1 + rand_r(seed) % (stripe * STRIPE + STRIPE - *first);
+		}
+		return;
+	}
 	if (opt.thp && rand_r(seed) % 4 == 0) {
 		*first = (rand_r(seed) % (a_pages / HPAGE_PAGES)) * HPAGE_PAGES;
 		*n = HPAGE_PAGES;
@@ -234,6 +262,7 @@ static void *protector(void *arg)
 {
 	uintptr_t id = (uintptr_t)arg;
 	unsigned int seed = opt.seed * NR_PROTECTORS + id;
+	pthread_mutex_t *lock = &model_lock[opt.concurrent ? id : 0];
 	static const uint64_t deny_priv[] = { NW, NW | NX, NR | NW | NX, PRIV };
 	static const uint64_t deny_default[] = { NW, NW | NX, NR | NW | NX };
 	static const uint64_t deny_private_only[] = { PRIV };
@@ -245,9 +274,9 @@ static void *protector(void *arg)
 	while (!done) {
 		uint64_t first, n, p, v, attrs;
 
-		pick_range(&seed, &first, &n);
+		pick_range(&seed, id, &first, &n);
 		attrs = deny[rand_r(&seed) % ndeny];
-		pthread_mutex_lock(&model_lock);
+		pthread_mutex_lock(lock);
 		set_locked(first, n, attrs);
 		/* The SET has returned: no vCPU may write these pages any more. */
 		for (p = 0; p < n; p++) {
@@ -257,11 +286,11 @@ static void *protector(void *arg)
 				snap[p][v] = READ_ONCE(hva[v]);
 			snap_gen[p] = gen[first + p];
 		}
-		pthread_mutex_unlock(&model_lock);
+		pthread_mutex_unlock(lock);
 
 		usleep(1000 + rand_r(&seed) % 2000);
 
-		pthread_mutex_lock(&model_lock);
+		pthread_mutex_lock(lock);
 		for (p = 0; p < n; p++) {
 			uint64_t *hva = page_hva(first + p);
 
@@ -272,11 +301,11 @@ static void *protector(void *arg)
 				TEST_ASSERT(READ_ONCE(hva[v]) == snap[p][v],
 					    "page %lu (attrs %#lx): vCPU %lu wrote after the SET denied it (seed %u)",
 					    first + p, model[first + p], v, opt.seed);
-			checks++;
+			__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
 		}
 		/* Relax, sometimes only to NX (writes allowed again). */
 		set_locked(first, n, rand_r(&seed) % 3 || opt.private_only ? 0 : NX);
-		pthread_mutex_unlock(&model_lock);
+		pthread_mutex_unlock(lock);
 		protector_rounds[id]++;
 	}
 	return NULL;
@@ -376,7 +405,7 @@ static void *watchdog(void *arg)
 			i, vstat[i].in_run ? "in" : "out of", vstat[i].runs, vstat[i].last_exit,
 			exit_reason_str(vstat[i].last_exit), vstat[i].denied, vstat[i].mmio,
 			vstat[i].last_gpa, vstat[i].last_flags);
-	for (i = 0; i < NR_PROTECTORS; i++)
+	for (i = 0; i < nprot; i++)
 		fprintf(stderr, "  protector %d: %lu rounds\n", i, protector_rounds[i]);
 	fprintf(stderr, "  %lu SETs, %lu checks, %lu memslot cycles\n", sets, checks, slot_cycles);
 	n = read_vm_stats(names, before, 128);
@@ -398,12 +427,13 @@ static void *watchdog(void *arg)
 
 static void usage(const char *name)
 {
-	printf("usage: %s [-s seed] [-d seconds] [-v vcpus (1-%d)] [-t] [-g] [-D] [-M]\n"
+	printf("usage: %s [-s seed] [-d seconds] [-v vcpus (1-%d)] [-t] [-g] [-D] [-M] [-P] [-c]\n"
 	       "  -t  THP-backed, 2 MiB-aligned protected slot; whole-huge-page SETs too\n"
 	       "  -g  guest_memfd-backed protected slot: PRIVATE converts for real\n"
 	       "  -D  default VM (no PRIVATE), e.g. for shadow paging\n"
 	       "  -M  no memslot delete/re-create thread\n"
 	       "  -P  PRIVATE conversions only (runs on upstream's C store too)\n"
+	       "  -c  four protectors on pages of their own, SETs concurrent\n"
 	       "  -a  A,B,...  the attribute values to deny with (default: all kinds)\n",
 	       name, MAX_VCPUS);
 	exit(KSFT_FAIL);
@@ -421,7 +451,7 @@ int main(int argc, char *argv[])
 	int i, c;
 
 	opt.seed = time(NULL) ^ getpid();
-	while ((c = getopt(argc, argv, "s:d:v:tgDMPa:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:v:tgDMPca:h")) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoul(optarg, NULL, 0); break;
 		case 'd': opt.duration = atoi(optarg); break;
@@ -431,6 +461,7 @@ int main(int argc, char *argv[])
 		case 'D': opt.default_vm = true; break;
 		case 'M': opt.no_slot_thread = true; break;
 		case 'P': opt.private_only = true; break;
+		case 'c': opt.concurrent = true; nprot = NR_PROTECTORS; break;
 		case 'a': {
 			char *tok = strtok(strdup(optarg), ",");
 
@@ -482,14 +513,14 @@ int main(int argc, char *argv[])
 		pthread_create(&vt[i], NULL, vcpu_thread, vcpus[i]);
 		vcpu_threads[i] = vt[i];
 	}
-	for (i = 0; i < NR_PROTECTORS; i++)
+	for (i = 0; i < nprot; i++)
 		pthread_create(&pt[i], NULL, protector, (void *)(uintptr_t)i);
 	if (!opt.no_slot_thread)
 		pthread_create(&st, NULL, slot_thread, NULL);
 
 	sleep(opt.duration);
 	done = true;
-	for (i = 0; i < NR_PROTECTORS; i++)
+	for (i = 0; i < nprot; i++)
 		pthread_join(pt[i], NULL);
 	if (!opt.no_slot_thread)
 		pthread_join(st, NULL);
@@ -505,9 +536,7 @@ int main(int argc, char *argv[])
 	}
 
 	/* Let the vCPUs finish. */
-	pthread_mutex_lock(&model_lock);
 	set_locked(0, a_pages, 0);
-	pthread_mutex_unlock(&model_lock);
 	*(uint64_t *)addr_gva2hva(vm, (uint64_t)&stop) = 1;
 	for (i = 0; i < opt.nvcpus; i++) {
 		pthread_join(vt[i], NULL);
@@ -517,12 +546,14 @@ int main(int argc, char *argv[])
 	finished = true;
 	pthread_join(wd, NULL);
 
-	pr_info("stress %ds seed %u, %d vCPUs%s%s%s: %lu SETs, %lu denied-page checks, "
+	pr_info("stress %ds seed %u, %d vCPUs%s%s%s, %d protectors%s: %lu SETs (%lu entered "
+		"while another was in the kernel), %lu denied-page checks, "
 		"%lu denied exits, %lu MMIO exits, "
 		"%lu memslot cycles, at most %ld 2 MiB mappings; map equals model\n",
 		opt.duration, opt.seed, opt.nvcpus, opt.thp ? ", THP" : "",
 		opt.gmem ? ", guest_memfd" : "", opt.default_vm ? ", default VM" : "",
-		sets, checks, denied, mmio, slot_cycles, max_pages_2m);
+		nprot, opt.concurrent ? " on pages of their own" : "",
+		sets, overlapped, checks, denied, mmio, slot_cycles, max_pages_2m);
 	kvm_vm_free(vm);
 	return 0;
 }

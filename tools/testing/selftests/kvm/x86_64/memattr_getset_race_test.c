@@ -6,6 +6,12 @@
  * A GET that meets a reservation must read it as "no attributes" and move
  * on; it once spun forever on it under the xarray lock, stalling the host.
  * Every GET must return a run of 0 or NW inside the requested range.
+ *
+ * Two setters race each other too, on the same and on partly overlapping
+ * ranges (one or two runs): with kvm_memattr, SETs on disjoint ranges run
+ * concurrently and overlapping ones wait for each other.  Each setter
+ * clears the range it set right after, so once both stop, nothing may be
+ * left NW: a SET lost or half applied under the race would leave some.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -32,14 +38,15 @@ static unsigned long sets, gets;
 
 static void *setter(void *arg)
 {
-	unsigned int s = seed;
+	unsigned int s = seed + 100 * (uintptr_t)arg;
 
 	while (!done) {
-		uint64_t first = rand_r(&s) % (WINDOW / RUN) * RUN;
+		uint64_t first = rand_r(&s) % (WINDOW / RUN - 1) * RUN;
+		uint64_t len = RUN * (1 + rand_r(&s) % 2);
 
-		memattr_set(vm, BASE + first * SZ_4K, RUN * SZ_4K, NW);
-		memattr_set(vm, BASE + first * SZ_4K, RUN * SZ_4K, 0);
-		sets += 2;
+		memattr_set(vm, BASE + first * SZ_4K, len * SZ_4K, NW);
+		memattr_set(vm, BASE + first * SZ_4K, len * SZ_4K, 0);
+		__atomic_fetch_add(&sets, 2, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
@@ -69,7 +76,8 @@ static void *getter(void *arg)
 int main(int argc, char *argv[])
 {
 	int secs = argc > 1 ? atoi(argv[1]) : 5;
-	pthread_t st, gt[2];
+	struct kvm_memory_attributes a = { .address = BASE, .size = WINDOW * SZ_4K };
+	pthread_t st[2], gt[2];
 	int i;
 
 	seed = argc > 2 ? strtoul(argv[2], NULL, 0) : time(NULL);
@@ -77,15 +85,23 @@ int main(int argc, char *argv[])
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_MEMORY_ATTRIBUTES) & NW);
 	vm = vm_create_barebones();
 
-	pthread_create(&st, NULL, setter, NULL);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
+		pthread_create(&st[i], NULL, setter, (void *)(uintptr_t)i);
 		pthread_create(&gt[i], NULL, getter, (void *)(uintptr_t)i);
+	}
 	sleep(secs);
 	done = true;
-	pthread_join(st, NULL);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
+		pthread_join(st[i], NULL);
 		pthread_join(gt[i], NULL);
-	pr_info("GET/SET race %ds: %lu SETs, %lu GETs\n", secs, sets, gets);
+	}
+	/* Every SET of NW was followed by its clear: nothing is left. */
+	vm_ioctl(vm, KVM_GET_MEMORY_ATTRIBUTES, &a);
+	TEST_ASSERT(a.attributes == 0 && a.size == WINDOW * SZ_4K,
+		    "after the race: [%#llx, +%#llx) has %#llx (seed %u)",
+		    a.address, a.size, a.attributes, seed);
+	pr_info("GET/SET race %ds: %lu SETs by 2 setters, %lu GETs; all cleared at the end\n",
+		secs, sets, gets);
 	kvm_vm_free(vm);
 	return 0;
 }

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,8 +334,20 @@ struct par_arg {
 static void *par_thread(void *p)
 {
 	struct par_arg *a = p;
+	cpu_set_t cpus;
 	int i;
 
+	/*
+	 * One thread per CPU while there are enough: what is measured is
+	 * whether the kernel lets two SETs run at once, not where the guest's
+	 * scheduler happens to put two threads that sleep on each other.
+	 */
+	if (a->n <= sysconf(_SC_NPROCESSORS_ONLN)) {
+		CPU_ZERO(&cpus);
+		CPU_SET(a->id, &cpus);
+		TEST_ASSERT(!pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus),
+			    "pinning thread %d", a->id);
+	}
 	pthread_barrier_wait(a->start);
 	/* The control: how far the machine runs two threads in parallel at all. */
 	for (i = a->id; a->null && i < PAR_NULLS * a->scale; i += a->n)

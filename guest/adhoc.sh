@@ -1,0 +1,4 @@
+if load_module; then
+	kunit_results
+	dmesg | grep "BENCH.*mixed"
+fi

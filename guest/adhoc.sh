@@ -1,4 +1,0 @@
-if load_module; then
-	kunit_results
-	dmesg | grep "BENCH.*mixed"
-fi

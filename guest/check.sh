@@ -33,6 +33,7 @@ if load_module; then
 	run_test "memattr-rust/memattr_stress_test-default-vm" 300 /tests/memattr_stress_test -D -d 10
 	run_test "memattr-rust/memattr_stress_test-concurrent-thp" 300 /tests/memattr_stress_test -c -t -d 10
 	run_test "memattr-rust/memattr_stress_test-concurrent-guest_memfd" 300 /tests/memattr_stress_test -c -g -M -d 10
+	run_test "memattr-rust/memattr_stress_test-concurrent-huge" 300 /tests/memattr_stress_test -c -t -u -v 4 -d 10
 	. /memattr/lifecycle.sh
 	lifecycle
 	run_test "memattr-rust/memattr_failslab_test" 300 /tests/memattr_failslab_test

@@ -3,7 +3,8 @@
 # memattr.seed= (first seed; run i uses seed+i) come from the kernel command
 # line. On NPT: the base test, 4 vCPUs on THP-backed memory, guest_memfd
 # conversions, the base test on a default VM, and four protectors whose SETs
-# run concurrently (-c) on THP and on guest_memfd. On shadow paging
+# run concurrently (-c) on THP and on guest_memfd, and two whose huge pages
+# go uniform and map huge between their SETs (-c -t -u). On shadow paging
 # (kvm_amd.npt=0): default VMs only (software-protected VMs need TDP).
 n=$(cmdline_num n 50)
 secs=$(cmdline_num secs 5)
@@ -15,7 +16,8 @@ thp4 -v4 -t
 gmem -g -M
 default -D
 conc-thp -c -t
-conc-gmem -c -g -M"
+conc-gmem -c -g -M
+conc-huge -c -t -u -v4"
 else
 	mmu=shadow
 	variants="default -D

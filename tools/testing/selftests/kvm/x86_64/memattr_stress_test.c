@@ -20,7 +20,12 @@
  * -D uses a default VM (no PRIVATE; what shadow paging can run); -c runs four
  * protectors, each on pages of its own (16-page stripes, interleaved, so
  * their ranges share hugepages and touch each other) with no lock between
- * them, so their SETs run concurrently in the kernel.  The seed
+ * them, so their SETs run concurrently in the kernel; -u (with -c -t) has
+ * two protectors share each huge page and, after each relax (always to no
+ * attributes), pause too: the huge pages go uniform between their SETs and
+ * map huge again while the other protector's SETs are in flight, and the
+ * run fails if no 2 MiB mapping was ever seen (on TDP only: the guest maps
+ * its memory with 4 KiB pages, so shadow paging never maps it huge).  The seed
  * (-s) is printed and replays the same sequence of SETs per thread.  A
  * watchdog prints what every thread was doing if the run overstays.
  */
@@ -84,7 +89,7 @@ static struct {
 	unsigned int seed;
 	int duration;
 	int nvcpus;
-	bool thp, gmem, default_vm, no_slot_thread, private_only, concurrent;
+	bool thp, gmem, default_vm, no_slot_thread, private_only, concurrent, uniform;
 	uint64_t deny[8];
 	unsigned int ndeny;
 } opt = { .duration = 15, .nvcpus = 2 };
@@ -101,6 +106,8 @@ static uint64_t model[A_MAX_PAGES], gen[A_MAX_PAGES];
 static volatile bool done, finished;
 static unsigned long sets, checks, slot_cycles, protector_rounds[NR_PROTECTORS];
 static unsigned long in_set, overlapped;
+/* -u: the protectors' samples of KVM's pages_2m, and those above 0. */
+static unsigned long huge_samples, huge_seen;
 
 /* What each vCPU thread did last, for the watchdog. */
 static pthread_t vcpu_threads[MAX_VCPUS];
@@ -258,6 +265,21 @@ static void pick_range(unsigned int *seed, uintptr_t id, uint64_t *first, uint64
 		*n = a_pages - *first;
 }
 
+static long vm_pages_2m(void);
+static long max_pages_2m = -1;
+
+/* -u: what a protector sees of KVM's 2 MiB mappings before its next SET. */
+static void note_pages_2m(void)
+{
+	long p2m = vm_pages_2m();
+
+	__atomic_fetch_add(&huge_samples, 1, __ATOMIC_RELAXED);
+	if (p2m > 0)
+		__atomic_fetch_add(&huge_seen, 1, __ATOMIC_RELAXED);
+	if (p2m > __atomic_load_n(&max_pages_2m, __ATOMIC_RELAXED))
+		__atomic_store_n(&max_pages_2m, p2m, __ATOMIC_RELAXED);
+}
+
 static void *protector(void *arg)
 {
 	uintptr_t id = (uintptr_t)arg;
@@ -304,9 +326,14 @@ static void *protector(void *arg)
 			__atomic_fetch_add(&checks, 1, __ATOMIC_RELAXED);
 		}
 		/* Relax, sometimes only to NX (writes allowed again). */
-		set_locked(first, n, rand_r(&seed) % 3 || opt.private_only ? 0 : NX);
+		set_locked(first, n, rand_r(&seed) % 3 || opt.private_only || opt.uniform ? 0 : NX);
 		pthread_mutex_unlock(lock);
 		protector_rounds[id]++;
+		if (opt.uniform) {
+			/* Both protectors relaxed: the guest's next touch maps huge. */
+			usleep(1000 + rand_r(&seed) % 2000);
+			note_pages_2m();
+		}
 	}
 	return NULL;
 }
@@ -374,8 +401,6 @@ static long vm_pages_2m(void)
 	return v;
 }
 
-static long max_pages_2m = -1;
-
 /*
  * Prints what every thread was doing, then fails, if the run overstays:
  * which KVM statistics still move (is a vCPU exiting, faulting, halted?),
@@ -428,12 +453,15 @@ static void *watchdog(void *arg)
 static void usage(const char *name)
 {
 	printf("usage: %s [-s seed] [-d seconds] [-v vcpus (1-%d)] [-t] [-g] [-D] [-M] [-P] [-c]\n"
+	       "       [-u] [-a A,B,...]\n"
 	       "  -t  THP-backed, 2 MiB-aligned protected slot; whole-huge-page SETs too\n"
 	       "  -g  guest_memfd-backed protected slot: PRIVATE converts for real\n"
 	       "  -D  default VM (no PRIVATE), e.g. for shadow paging\n"
 	       "  -M  no memslot delete/re-create thread\n"
 	       "  -P  PRIVATE conversions only (runs on upstream's C store too)\n"
 	       "  -c  four protectors on pages of their own, SETs concurrent\n"
+	       "  -u  with -c -t: two protectors that pause after each relax, so huge pages\n"
+	       "      map huge between SETs (fails if no 2 MiB mapping is seen)\n"
 	       "  -a  A,B,...  the attribute values to deny with (default: all kinds)\n",
 	       name, MAX_VCPUS);
 	exit(KSFT_FAIL);
@@ -451,7 +479,7 @@ int main(int argc, char *argv[])
 	int i, c;
 
 	opt.seed = time(NULL) ^ getpid();
-	while ((c = getopt(argc, argv, "s:d:v:tgDMPca:h")) != -1) {
+	while ((c = getopt(argc, argv, "s:d:v:tgDMPcua:h")) != -1) {
 		switch (c) {
 		case 's': opt.seed = strtoul(optarg, NULL, 0); break;
 		case 'd': opt.duration = atoi(optarg); break;
@@ -462,6 +490,7 @@ int main(int argc, char *argv[])
 		case 'M': opt.no_slot_thread = true; break;
 		case 'P': opt.private_only = true; break;
 		case 'c': opt.concurrent = true; nprot = NR_PROTECTORS; break;
+		case 'u': opt.uniform = true; break;
 		case 'a': {
 			char *tok = strtok(strdup(optarg), ",");
 
@@ -474,8 +503,11 @@ int main(int argc, char *argv[])
 	}
 	if (opt.nvcpus < 1 || opt.nvcpus > MAX_VCPUS || opt.duration < 1 ||
 	    (opt.gmem && opt.default_vm) || (opt.gmem && opt.thp) ||
-	    (opt.private_only && opt.default_vm))
+	    (opt.private_only && opt.default_vm) ||
+	    (opt.uniform && !(opt.concurrent && opt.thp)))
 		usage(argv[0]);
+	if (opt.uniform)
+		nprot = 2;
 	printf("seed %u (replay:", opt.seed);
 	for (i = 0; i < argc; i++)
 		if (strcmp(argv[i], "-s") && (i == 0 || strcmp(argv[i - 1], "-s")))
@@ -545,6 +577,12 @@ int main(int argc, char *argv[])
 	}
 	finished = true;
 	pthread_join(wd, NULL);
+	if (opt.uniform) {
+		pr_info("-u: %lu of %lu samples between SETs saw a 2 MiB mapping\n",
+			huge_seen, huge_samples);
+		TEST_ASSERT(huge_seen, "-u: no 2 MiB mapping in %lu samples (seed %u)",
+			    huge_samples, opt.seed);
+	}
 
 	pr_info("stress %ds seed %u, %d vCPUs%s%s%s, %d protectors%s: %lu SETs (%lu entered "
 		"while another was in the kernel), %lu denied-page checks, "

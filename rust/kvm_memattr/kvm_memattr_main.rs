@@ -182,7 +182,7 @@ impl Store {
     }
 
     fn reader(&self) -> Reader<'_> {
-        Reader(self)
+        Reader(self, xa::ReadMode::Locked)
     }
 
     fn injected_failure(&self) -> Result {
@@ -245,27 +245,21 @@ impl Store {
     }
 }
 
-/// Read-only access, for lookups and GET.
-struct Reader<'a>(&'a Store);
+/// Read-only access, for lookups and GET: each entry read under the xarray's
+/// lock (`Store::reader()`), or under RCU alone (see `ops_range_has()`).
+struct Reader<'a>(&'a Store, xa::ReadMode);
 /// The single writer (memattr_store_lock held), with the node that held the slots
 /// of the chunk it reserved last, while that node is known to exist.
 struct Writer<'a>(&'a Store, Option<xa::SlotNode>);
 
-macro_rules! read_ops {
-    ($mode:expr) => {
-        fn entry_at(&self, gfn: u64) -> Option<Entry> {
-            self.0.xa.entry_at(gfn, $mode)
-        }
-        fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
-            self.0.xa.next_entry(from, last, $mode)
-        }
-    };
-}
-
 impl RangeStore for Reader<'_> {
     type Error = Error;
-    // Readers may race the writer: take the lock for consistent entry orders.
-    read_ops!(xa::ReadMode::Locked);
+    fn entry_at(&self, gfn: u64) -> Option<Entry> {
+        self.0.xa.entry_at(gfn, self.1)
+    }
+    fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
+        self.0.xa.next_entry(from, last, self.1)
+    }
     fn split(&mut self, _: Entry) -> Result {
         Err(EPERM)
     }
@@ -280,7 +274,12 @@ impl RangeStore for Reader<'_> {
 impl RangeStore for Writer<'_> {
     type Error = Error;
     // Nobody else modifies the store while the writer holds memattr_store_lock.
-    read_ops!(xa::ReadMode::Rcu);
+    fn entry_at(&self, gfn: u64) -> Option<Entry> {
+        self.0.xa.entry_at(gfn, xa::ReadMode::Rcu)
+    }
+    fn next_entry(&self, from: u64, last: u64) -> Option<Entry> {
+        self.0.xa.next_entry(from, last, xa::ReadMode::Rcu)
+    }
 
     fn split(&mut self, e: Entry) -> Result {
         self.0.injected_failure()?;
@@ -491,10 +490,17 @@ unsafe extern "C" fn ops_range_has(
     // SAFETY: KVM passes the cookie of a live VM.
     let s = unsafe { store(p) };
     // KVM answers one-page queries itself (an xa_load() on this store's
-    // xarray). A SET's hugepage recompute asks while another SET may be
-    // committing (patches/0016): read each entry under the xarray's lock, as
-    // GET does, so each page is seen before or after a commit.
-    memattr_core::range_has(&s.reader(), GfnRange { start, end }, mask, attrs)
+    // xarray). A SET asks before it zaps, and its hugepage recompute asks,
+    // while another SET may be committing (patches/0016). First a walk under
+    // RCU alone, which waits for no other SET's store: beside a store into
+    // the same nodes it may see an entry's slots half rewritten, so a yes is
+    // confirmed entry by entry under the xarray's lock, as GET reads (each
+    // page seen before or after a commit). A no can be wrong only beside
+    // such a store: a SET then zaps and finds nothing to do under the store
+    // lock, a hugepage stays mapped small until a SET next recomputes it.
+    let range = GfnRange { start, end };
+    memattr_core::range_has(&Reader(s, xa::ReadMode::Rcu), range, mask, attrs)
+        && memattr_core::range_has(&s.reader(), range, mask, attrs)
 }
 
 /// # Safety

@@ -197,7 +197,9 @@ impl Drop for Guard<'_> {
 pub(crate) enum ReadMode {
     /// Under the xarray's lock: consistent against any writer (GET, range queries).
     Locked,
-    /// Under RCU only: for the single writer itself, which nobody else modifies under.
+    /// Under RCU only: for the single writer itself, which nobody else modifies
+    /// under; beside a writer, an entry's order may be read half rewritten
+    /// (a first look that a locked read confirms: `ops_range_has()`).
     Rcu,
 }
 
@@ -378,8 +380,10 @@ impl XaState {
         if entry.is_null() || !enc::is_value(entry) {
             return None;
         }
-        // SAFETY: the state points at `entry` (last load or find); with the lock, or
-        // as the only writer under RCU, its sibling slots are stable.
+        // SAFETY: the state points at `entry` (last load or find), in a node kept
+        // alive by the lock or RCU; with the lock, or as the only writer under
+        // RCU, its sibling slots are stable (beside a writer, RCU may see them
+        // half rewritten: an order too small or too large, still in the node).
         let order = unsafe { bindings::xas_get_order(self.ptr()) } as u32;
         let start = self.0.xa_index as u64 & !(pages(order) - 1);
         let value = enc::to_value(entry);

@@ -229,6 +229,10 @@ def readme_table(data, order, units, kver, source):
     t.row("control: null ioctls, multi-threaded TCG, 1 / 2 threads (best of 5 runs, and their range)",
           [f"mttcg_null_ioctls_{n}_threads" for n in (1, 2)], ranged=True, show_ratio=False)
     t.speedup_row("the control: 2 threads over 1", "mttcg_null_ioctls")
+    t.row("those 2 MiB conversions inside the store, no ioctl (KUnit), per SET or clear: "
+          "alone in their GiB (nodes allocated and freed) / beside a page of their 16 MiB "
+          "(nodes kept) / beside a private 2 MiB (merged and split)",
+          ["store_convert_2M_alone", "store_convert_2M_nodes_kept", "store_convert_2M_merging"])
     head = (f"Results of `make bench` ({source}; linux {kver}; C / ours above 1 means "
             "kvm_memattr needs less). Written by `make bench`; rows marked "
             "\"alternating\" show each store's best run and the range of all of them.")

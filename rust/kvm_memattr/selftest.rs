@@ -84,6 +84,24 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
             );
             return Err(EINVAL);
         }
+        // Range queries, as KVM makes them (ops_range_has(): RCU first) and
+        // under the lock alone: the run has its value, one page more not.
+        let run = GfnRange { start: cur, end };
+        let wider = GfnRange {
+            start: cur,
+            end: (end + 1).min(SPACE),
+        };
+        for (mode, reader) in [
+            ("rcu", Reader(s, xa::ReadMode::Rcu)),
+            ("locked", s.reader()),
+        ] {
+            if !memattr_core::range_has(&reader, run, !0, value)
+                || (wider != run && memattr_core::range_has(&reader, wider, !0, value))
+            {
+                pr_err!("kunit: {what}: range_has ({mode}) wrong about the run [{cur}, {end})\n");
+                return Err(EINVAL);
+            }
+        }
         cur = end;
     }
     Ok(())

@@ -330,7 +330,7 @@ static void *protector(void *arg)
 		pthread_mutex_unlock(lock);
 		protector_rounds[id]++;
 		if (opt.uniform) {
-			/* Both protectors relaxed: the guest's next touch maps huge. */
+			/* Once the other's pages are relaxed too, a touch maps huge. */
 			usleep(1000 + rand_r(&seed) % 2000);
 			note_pages_2m();
 		}

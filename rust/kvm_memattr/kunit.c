@@ -9,6 +9,7 @@
 int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
 int kvm_memattr_kunit_terabyte(void);
 int kvm_memattr_kunit_by_ends(u64 seed, u32 nr);
+int kvm_memattr_kunit_kept_path(void);
 int kvm_memattr_kunit_bench(void);
 bool kvm_memattr_kunit_encodings(void);
 
@@ -44,6 +45,11 @@ static void memattr_store_reserved_by_ends(struct kunit *test)
 				    "seed %llu, see the kernel log", seed);
 }
 
+static void memattr_store_kept_path(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_kept_path(), 0, "see the kernel log");
+}
+
 static void memattr_xarray_encodings(struct kunit *test)
 {
 	KUNIT_EXPECT_TRUE(test, kvm_memattr_kunit_encodings());
@@ -55,6 +61,7 @@ static struct kunit_case memattr_store_cases[] = {
 	KUNIT_CASE_SLOW(memattr_store_injected_enomem),
 	KUNIT_CASE(memattr_store_terabyte),
 	KUNIT_CASE(memattr_store_reserved_by_ends),
+	KUNIT_CASE(memattr_store_kept_path),
 	{}
 };
 

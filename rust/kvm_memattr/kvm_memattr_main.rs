@@ -137,6 +137,9 @@ struct Store {
     plan: UnsafeCell<Option<Plan>>,
     /// Index of a reservation that only makes the tree tall enough (see `reserve`).
     guard: UnsafeCell<Option<u64>>,
+    /// The chunk whose clear left a zero entry to keep its nodes, if any
+    /// (`Writer::store_range`): the store's one kept empty path.
+    kept: UnsafeCell<Option<(u64, u32)>>,
     /// The KUnit suite's allocation-failure hook (empty without KUnit).
     fail: FailHook,
     set_calls: AtomicU64,
@@ -163,6 +166,7 @@ impl Store {
             },
             plan: UnsafeCell::new(None),
             guard: UnsafeCell::new(None),
+            kept: UnsafeCell::new(None),
             fail: FailHook::new(),
             set_calls: AtomicU64::new(0),
             pages_changed: AtomicU64::new(0),
@@ -196,6 +200,7 @@ impl Store {
     #[inline(always)]
     fn prepare(&self, range: GfnRange, value: u64) -> Result<bool> {
         let mut w = self.writer();
+        w.erase_kept_in(range);
         let plan = memattr_core::prepare(&mut w, range, value)?;
         let todo = plan.is_some();
         // SAFETY: writer lock held (type invariant), no other reference to `plan`.
@@ -269,6 +274,28 @@ impl RangeStore for Reader<'_> {
     fn unreserve(&mut self, _: u64, _: u32) {}
     fn release(&mut self) {}
     fn store(&mut self, _: u64, _: u32, _: u64) {}
+}
+
+impl Writer<'_> {
+    /// Erases the kept path's zero entry before a SET whose range
+    /// intersects it, unless the SET is of exactly its chunk (whose store
+    /// rewrites the same slots): a store inside a larger zero entry would
+    /// rewrite the whole entry. A SET beside it reads it as empty, and a
+    /// store over a chunk that holds it replaces it; neither frees a node
+    /// that the SET's planning saw.
+    #[inline(always)]
+    fn erase_kept_in(&mut self, range: GfnRange) {
+        // SAFETY: writer lock held (type invariant), no other reference to `kept`.
+        let kept = unsafe { &mut *self.0.kept.get() };
+        if let Some((start, order)) = *kept {
+            let end = start + pages(order);
+            let exact = range.start == start && range.end == end;
+            if !exact && start < range.end && end > range.start {
+                self.0.xa.erase_kept(start, order);
+                *kept = None;
+            }
+        }
+    }
 }
 
 impl RangeStore for Writer<'_> {
@@ -360,6 +387,29 @@ impl RangeStore for Writer<'_> {
 
     #[inline(always)]
     fn store_range(&mut self, range: GfnRange, value: u64) {
+        // SAFETY: writer lock held (type invariant), no other reference to `kept`.
+        let kept = unsafe { &mut *self.0.kept.get() };
+        // A store over the kept chunk (of exactly it, see `erase_kept_in`)
+        // replaces its zero entry.
+        if kept
+            .is_some_and(|(start, order)| start < range.end && start + pages(order) > range.start)
+        {
+            *kept = None;
+        }
+        // A clear of one chunk, the last entry of its node: keep the node
+        // and its parents for the next SET nearby (a page or a 2 MiB range
+        // converted back and forth) instead of freeing and allocating them
+        // again. One path per store: the previous one is freed.
+        let order = (range.end - range.start).trailing_zeros();
+        if value == 0 && range.end - range.start == pages(order) && range.start % pages(order) == 0
+        {
+            if self.0.xa.clear_keeping_node(range.start, order) {
+                if let Some((start, order)) = kept.replace((range.start, order)) {
+                    self.0.xa.erase_kept(start, order);
+                }
+            }
+            return;
+        }
         // Every chunk was prepared: store them all under one hold of the
         // lock. Should one still need memory the atomic allocation fails,
         // and the rest go one by one through store()'s fallback.

@@ -221,6 +221,93 @@ fn terabyte_test() -> Result {
     Ok(())
 }
 
+/// The kept empty path (`Writer::store_range`): a clear that empties its
+/// node leaves a zero entry that keeps the node; SETs inside it, beside it,
+/// of exactly it and over it read and store as if it were not there, and
+/// the next kept path frees it.
+fn kept_path_test() -> Result {
+    const ALL: GfnRange = GfnRange {
+        start: 0,
+        end: 1 << 40,
+    };
+    let t = TestStore::new()?;
+    let s = t.get();
+    let p = memattr_core::ATTR_PRIVATE;
+    let check = |cond: bool, what: &str| -> Result {
+        if cond {
+            Ok(())
+        } else {
+            pr_err!("kunit: kept path: {what}\n");
+            Err(EINVAL)
+        }
+    };
+    let only = |start: u64, end: u64, what: &str| -> Result {
+        // Private on [start, end), nothing around it.
+        let r = s.reader();
+        let at = |g: u64| memattr_core::get(&r, g);
+        check(
+            at(start) == p && at(end - 1) == p && at(start - 1) == 0 && at(end) == 0,
+            what,
+        )?;
+        check(
+            memattr_core::get_run(&r, GfnRange { start, ..ALL }) == (p, end),
+            what,
+        )?;
+        check(memattr_core::get_run(&r, ALL) == (0, start), what)
+    };
+    let nodes = |t: &TestStore| t.get().stats().nodes;
+    let empty = |what: &str| -> Result {
+        let r = s.reader();
+        check(
+            s.stats().entries == 0 && memattr_core::range_has(&r, ALL, !0, 0),
+            what,
+        )
+    };
+    let (b, far) = (0x10_0000u64, 0x400_0000u64);
+    // A 2 MiB range converted private and back: its nodes stay.
+    t.set(b, b + 512, p)?;
+    let with_entry = nodes(&t);
+    t.set(b, b + 512, 0)?;
+    empty("2 MiB clear left an entry")?;
+    check(nodes(&t) == with_entry, "2 MiB clear freed its nodes")?;
+    // A page inside the kept 2 MiB: stored alone, not over the whole chunk.
+    t.set(b + 5, b + 6, p)?;
+    only(b + 5, b + 6, "page inside the kept 2 MiB")?;
+    t.set(b + 5, b + 6, 0)?;
+    empty("page clear left an entry")?;
+    // Beside the kept page, then exactly it.
+    t.set(b + 4, b + 5, p)?;
+    only(b + 4, b + 5, "page beside the kept page")?;
+    t.set(b + 4, b + 5, 0)?;
+    t.set(b + 4, b + 5, p)?;
+    only(b + 4, b + 5, "the kept page itself")?;
+    t.set(b + 4, b + 5, 0)?;
+    // A range over the kept page.
+    t.set(b - 512, b + 1024, p)?;
+    only(b - 512, b + 1024, "range over the kept page")?;
+    t.set(b - 512, b + 1024, 0)?;
+    empty("range clear left an entry")?;
+    // A kept page far away frees the path at `b`: one path's nodes remain.
+    t.set(b + 7, b + 8, p)?;
+    t.set(b + 7, b + 8, 0)?;
+    t.set(far, far + 1, p)?;
+    t.set(far, far + 1, 0)?;
+    let alone = TestStore::new()?;
+    alone.set(far, far + 1, p)?;
+    alone.set(far, far + 1, 0)?;
+    check(
+        nodes(&alone) > 0 && nodes(&t) == nodes(&alone),
+        "the previous path was not freed",
+    )?;
+    // A clear of more than one chunk keeps nothing, and frees the kept path
+    // it touches.
+    t.set(far - 3, far + 3, p)?;
+    only(far - 3, far + 3, "range over the far page")?;
+    t.set(far - 3, far + 3, 0)?;
+    empty("last clear left an entry")?;
+    check(nodes(&t) == 0, "nodes left after the last clear")
+}
+
 /// SETs of ranges with no entry, which reserve only their first and last
 /// chunks (`RangeStore::reserves_by_ends`): after `prepare()`, before
 /// `commit()`, the node that holds every chunk's slots exists, so no store
@@ -283,6 +370,12 @@ pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject:
 #[no_mangle]
 pub(crate) extern "C" fn kvm_memattr_kunit_by_ends(seed: u64, nr: u32) -> c_int {
     errno(by_ends_test(seed, nr))
+}
+
+/// The kept empty path: SETs in, beside, of and over it; the next frees it.
+#[no_mangle]
+pub(crate) extern "C" fn kvm_memattr_kunit_kept_path() -> c_int {
+    errno(kept_path_test())
 }
 
 /// A uniform 1 TiB range: metadata, boundaries, punch and merge, clear.

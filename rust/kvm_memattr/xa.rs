@@ -774,6 +774,60 @@ impl XArray {
         }
     }
 
+    /// Erases the aligned chunk `(start, order)`, prepared (no entry
+    /// straddles its ends), or keeps the node that holds its slots: when
+    /// nothing else in that node is in use, so that a NULL store would free
+    /// it and maybe its parents, stores an `XA_ZERO_ENTRY` over the chunk
+    /// instead (read as empty) and returns true. Never allocates.
+    pub(crate) fn clear_keeping_node(&self, start: u64, order: u32) -> bool {
+        let mut xas = XaState::new(self, start, order);
+        let _guard = self.lock();
+        // SAFETY: valid state, lock held.
+        unsafe { bindings::xas_load(xas.ptr()) };
+        let (shift, first, last) = (
+            xas.0.xa_shift,
+            usize::from(xas.0.xa_offset),
+            usize::from(xas.0.xa_offset) + usize::from(xas.0.xa_sibs),
+        );
+        let keep = xas_node(&xas.0).is_some_and(|node| {
+            node.shift == shift
+                && node.slots[first..=last]
+                    .iter()
+                    .filter(|slot| !slot.is_null())
+                    .count()
+                    == usize::from(node.count)
+        });
+        let entry = if keep {
+            enc::zero_entry()
+        } else {
+            core::ptr::null_mut()
+        };
+        // SAFETY: the state points at the chunk's first slot (the load
+        // above), lock held; over slots that exist, neither entry allocates.
+        unsafe { bindings::xas_store(xas.ptr(), entry) };
+        keep
+    }
+
+    /// Erases the `XA_ZERO_ENTRY` of the chunk `(start, order)` that
+    /// `clear_keeping_node()` stored, if it is still there, whole: nodes no
+    /// longer in use are freed.
+    pub(crate) fn erase_kept(&self, start: u64, order: u32) {
+        let mut xas = XaState::new(self, start, order);
+        let _guard = self.lock();
+        // SAFETY: valid state, lock held.
+        let entry = unsafe { bindings::xas_load(xas.ptr()) };
+        let shift = xas.0.xa_shift;
+        if entry != enc::zero_entry() || !xas_node(&xas.0).is_some_and(|n| n.shift == shift) {
+            return;
+        }
+        // SAFETY: the state points at the zero entry just loaded, in a node
+        // (checked above), lock held.
+        if unsafe { bindings::xas_get_order(xas.ptr()) } as u32 == order {
+            // SAFETY: as above; erasing never allocates.
+            unsafe { bindings::xas_store(xas.ptr(), core::ptr::null_mut()) };
+        }
+    }
+
     /// Stores `value` (0 erases) over an aligned chunk.
     pub(crate) fn store(&self, start: u64, order: u32, value: u64, gfp: bindings::gfp_t) -> Result {
         let entry = if value == 0 {

@@ -140,6 +140,26 @@ class Table:
         if any(c != "-" for c in cells):
             self.rows.append((label, cells[0], cells[1], "-"))
 
+    def round_ratio_row(self, label, prefix):
+        """Each store's 2-thread rate over its 1-thread rate of the same
+        round (the runs alternate 1, 2 threads per round): the lowest, the
+        median and the highest, with how many rounds reach 1.6x."""
+        cells = []
+        for backend in ("upstream", "kvm_memattr"):
+            one, two = (self.data.get((backend, f"{prefix}_{n}_threads"), [])
+                        for n in (1, 2))
+            xs = sorted(b / a for a, b in zip(one, two) if a)
+            if not xs:
+                cells.append("-")
+                continue
+            mid = len(xs) // 2
+            median = xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+            reach = sum(x >= 1.6 for x in xs)
+            cells.append(f"{num(xs[0])}x / {num(median)}x / {num(xs[-1])}x "
+                         f"({reach} of {len(xs)} at 1.6x or more)")
+        if any(c != "-" for c in cells):
+            self.rows.append((label, cells[0], cells[1], "-"))
+
     def render(self):
         out = ["| case | upstream C | kvm_memattr | C / ours |",
                "| --- | ---: | ---: | ---: |"]
@@ -178,10 +198,13 @@ def readme_table(data, order, units, kver, source):
           ["fragmented_1G_set_per_page"], ranged=True)
     t.row("the same SETs again, each page already done: the ioctl's floor (alternating)",
           ["fragmented_1G_noop_set_per_page"], ranged=True)
-    t.row("a page with nothing near it, private and back (its leaf node created and freed): "
+    t.row("a page with nothing near it, private and back (upstream frees and allocates its "
+          "nodes each time, kvm_memattr keeps them: its one kept path): "
           "per SET or clear (alternating)", ["isolated_page_set_or_clear"], ranged=True)
     t.row("the same timed one by one (a clock read around each): SET / clear (alternating)",
           ["isolated_page_set", "isolated_page_clear"], ranged=True)
+    t.row("two such pages 4 GiB apart in turn (each clear frees the other page's kept "
+          "path): per SET or clear (alternating)", ["isolated_pages_in_turn"], ranged=True)
     counted = best(data, units, "kvm_memattr", "fragmented_1G_metadata_counted")
     t.row("every other page over 1 GiB: memory (slab growth)", ["fragmented_1G_metadata"],
           r_extra=f" ({human(counted, 'KiB')} counted)" if counted is not None else None)
@@ -226,12 +249,16 @@ def readme_table(data, order, units, kver, source):
           "(best of 5 runs, and their range)",
           [f"mttcg_2M_sets_{n}_threads" for n in (1, 2)], ranged=True)
     t.speedup_row("the same: 2 threads over 1 (best over best)", "mttcg_2M_sets")
+    t.round_ratio_row("the same, per round (1 thread, then 2): 2 threads over 1, "
+                      "lowest / median / highest", "mttcg_2M_sets")
     t.row("control: null ioctls, multi-threaded TCG, 1 / 2 threads (best of 5 runs, and their range)",
           [f"mttcg_null_ioctls_{n}_threads" for n in (1, 2)], ranged=True, show_ratio=False)
     t.speedup_row("the control: 2 threads over 1", "mttcg_null_ioctls")
+    t.round_ratio_row("the control, per round: lowest / median / highest",
+                      "mttcg_null_ioctls")
     t.row("those 2 MiB conversions inside the store, no ioctl (KUnit), per SET or clear: "
-          "alone in their GiB (nodes allocated and freed) / beside a page of their 16 MiB "
-          "(nodes kept) / beside a private 2 MiB (merged and split)",
+          "alone in their GiB (nodes kept by the kept path) / beside a page of their 16 MiB "
+          "(nodes kept by the page) / beside a private 2 MiB (merged and split)",
           ["store_convert_2M_alone", "store_convert_2M_nodes_kept", "store_convert_2M_merging"])
     head = (f"Results of `make bench` ({source}; linux {kver}; C / ours above 1 means "
             "kvm_memattr needs less). Written by `make bench`; rows marked "

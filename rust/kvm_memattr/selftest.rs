@@ -118,12 +118,19 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
     let values = [0, memattr_core::ATTR_PRIVATE, 1, 2, 3, 6, 7];
     let (mut failed, mut applied) = (0u32, 0u32);
     for _ in 0..nr_ops {
-        let start = rng.below(SPACE);
+        let mut start = rng.below(SPACE);
         let max = SPACE - start;
-        let len = match rng.below(3) {
+        let len = match rng.below(4) {
             0 => 1,
             1 => 1 + rng.below(max.min(64)),
-            _ => 1 + rng.below(max),
+            2 => 1 + rng.below(max),
+            // One aligned chunk: its clear may leave the store's kept path,
+            // which later SETs land in, beside and over.
+            _ => {
+                let order = rng.below(13) as u32;
+                start &= !(pages(order) - 1);
+                pages(order)
+            }
         };
         let value = values[rng.below(values.len() as u64) as usize];
         if inject {

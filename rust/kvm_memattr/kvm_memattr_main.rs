@@ -20,7 +20,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, c_void};
 #[cfg(CONFIG_KUNIT)]
 use core::sync::atomic::AtomicU32;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -140,6 +140,10 @@ struct Store {
     /// The chunk whose clear left a zero entry to keep its nodes, if any
     /// (`Writer::store_range`): the store's one kept empty path.
     kept: UnsafeCell<Option<(u64, u32)>>,
+    /// Odd while the writer rewrites entries (values or orders: stores and
+    /// splits): a walk under RCU alone that saw it even and unchanged saw
+    /// no entry half rewritten (`Store::range_has`).
+    seq: AtomicU64,
     /// The KUnit suite's allocation-failure hook (empty without KUnit).
     fail: FailHook,
     set_calls: AtomicU64,
@@ -167,6 +171,7 @@ impl Store {
             plan: UnsafeCell::new(None),
             guard: UnsafeCell::new(None),
             kept: UnsafeCell::new(None),
+            seq: AtomicU64::new(0),
             fail: FailHook::new(),
             set_calls: AtomicU64::new(0),
             pages_changed: AtomicU64::new(0),
@@ -187,6 +192,46 @@ impl Store {
 
     fn reader(&self) -> Reader<'_> {
         Reader(self, xa::ReadMode::Locked)
+    }
+
+    /// The writer begins rewriting entries (`seq` odd). Writers are
+    /// serialised (type invariant), so a plain load and store suffice.
+    #[inline(always)]
+    fn rewrite_begin(&self) {
+        let v = self.seq.load(Ordering::Relaxed);
+        self.seq.store(v + 1, Ordering::Relaxed);
+        // Pairs with the reader's acquire fence: a reader that sees any
+        // store of the rewrite sees `seq` odd (or past it) after its walk.
+        fence(Ordering::Release);
+    }
+
+    /// The writer is done rewriting (`seq` even again).
+    #[inline(always)]
+    fn rewrite_end(&self) {
+        let v = self.seq.load(Ordering::Relaxed);
+        self.seq.store(v + 1, Ordering::Release);
+    }
+
+    /// True if every gfn of `range` has `(attributes & mask) == attrs`,
+    /// beside a writer (KVM's range queries, `ops_range_has()`). First a
+    /// walk under RCU alone, which waits for no other SET's store. Beside
+    /// a rewrite it may see an entry's slots half rewritten; a no can then
+    /// be wrong only beside such a store (a SET zaps and finds nothing to
+    /// do under the store lock; a hugepage stays mapped small until a SET
+    /// next recomputes it). A yes stands if no rewrite began or ended
+    /// during the walk (`seq`), else it is confirmed entry by entry under
+    /// the xarray's lock, as GET reads.
+    fn range_has(&self, range: GfnRange, mask: u64, attrs: u64) -> bool {
+        let seq = self.seq.load(Ordering::Acquire);
+        if !memattr_core::range_has(&Reader(self, xa::ReadMode::Rcu), range, mask, attrs) {
+            return false;
+        }
+        // Pairs with the release fence of `rewrite_begin`.
+        fence(Ordering::Acquire);
+        if seq % 2 == 0 && self.seq.load(Ordering::Relaxed) == seq {
+            return true;
+        }
+        memattr_core::range_has(&self.reader(), range, mask, attrs)
     }
 
     fn injected_failure(&self) -> Result {
@@ -310,7 +355,10 @@ impl RangeStore for Writer<'_> {
 
     fn split(&mut self, e: Entry) -> Result {
         self.0.injected_failure()?;
-        self.0.xa.split(e, GFP)
+        self.0.rewrite_begin();
+        let r = self.0.xa.split(e, GFP);
+        self.0.rewrite_end();
+        r
     }
 
     fn reserve(&mut self, start: u64, order: u32) -> Result {
@@ -367,7 +415,9 @@ impl RangeStore for Writer<'_> {
 
     fn unreserve(&mut self, start: u64, order: u32) {
         // Erasing never allocates.
+        self.0.rewrite_begin();
         let _ = self.0.xa.store(start, order, 0, GFP);
+        self.0.rewrite_end();
     }
 
     #[inline(always)]
@@ -403,7 +453,10 @@ impl RangeStore for Writer<'_> {
         let order = (range.end - range.start).trailing_zeros();
         if value == 0 && range.end - range.start == pages(order) && range.start % pages(order) == 0
         {
-            if self.0.xa.clear_keeping_node(range.start, order) {
+            self.0.rewrite_begin();
+            let keep = self.0.xa.clear_keeping_node(range.start, order);
+            self.0.rewrite_end();
+            if keep {
                 if let Some((start, order)) = kept.replace((range.start, order)) {
                     self.0.xa.erase_kept(start, order);
                 }
@@ -413,12 +466,14 @@ impl RangeStore for Writer<'_> {
         // Every chunk was prepared: store them all under one hold of the
         // lock. Should one still need memory the atomic allocation fails,
         // and the rest go one by one through store()'s fallback.
+        self.0.rewrite_begin();
         let chunks = memattr_core::chunks(range.start, range.end);
         if let Err(at) = self.0.xa.store_chunks(chunks, value, bindings::GFP_NOWAIT) {
             for (start, order) in memattr_core::chunks(at, range.end) {
                 self.store(start, order, value);
             }
         }
+        self.0.rewrite_end();
     }
 
     fn store(&mut self, start: u64, order: u32, value: u64) {
@@ -541,16 +596,8 @@ unsafe extern "C" fn ops_range_has(
     let s = unsafe { store(p) };
     // KVM answers one-page queries itself (an xa_load() on this store's
     // xarray). A SET asks before it zaps, and its hugepage recompute asks,
-    // while another SET may be committing (patches/0016). First a walk under
-    // RCU alone, which waits for no other SET's store: beside a store into
-    // the same nodes it may see an entry's slots half rewritten, so a yes is
-    // confirmed entry by entry under the xarray's lock, as GET reads (each
-    // page seen before or after a commit). A no can be wrong only beside
-    // such a store: a SET then zaps and finds nothing to do under the store
-    // lock, a hugepage stays mapped small until a SET next recomputes it.
-    let range = GfnRange { start, end };
-    memattr_core::range_has(&Reader(s, xa::ReadMode::Rcu), range, mask, attrs)
-        && memattr_core::range_has(&s.reader(), range, mask, attrs)
+    // while another SET may be committing (patches/0016).
+    s.range_has(GfnRange { start, end }, mask, attrs)
 }
 
 /// # Safety

@@ -84,13 +84,17 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
             );
             return Err(EINVAL);
         }
-        // Range queries, as KVM makes them (ops_range_has(): RCU first) and
-        // under the lock alone: the run has its value, one page more not.
+        // Range queries, as KVM makes them (`Store::range_has()`), and with
+        // each reader alone: the run has its value, one page more not.
         let run = GfnRange { start: cur, end };
         let wider = GfnRange {
             start: cur,
             end: (end + 1).min(SPACE),
         };
+        if !s.range_has(run, !0, value) || (wider != run && s.range_has(wider, !0, value)) {
+            pr_err!("kunit: {what}: range_has wrong about the run [{cur}, {end})\n");
+            return Err(EINVAL);
+        }
         for (mode, reader) in [
             ("rcu", Reader(s, xa::ReadMode::Rcu)),
             ("locked", s.reader()),

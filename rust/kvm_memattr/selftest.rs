@@ -170,6 +170,16 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
     Ok(())
 }
 
+/// Ok if `cond` holds, else logs what of which test failed.
+fn expect(cond: bool, test: &str, what: &str) -> Result {
+    if cond {
+        Ok(())
+    } else {
+        pr_err!("kunit: {test}: {what}\n");
+        Err(EINVAL)
+    }
+}
+
 fn terabyte_test() -> Result {
     let t = TestStore::new()?;
     let s = t.get();
@@ -183,14 +193,7 @@ fn terabyte_test() -> Result {
         st.nodes,
         st.metadata_bytes
     );
-    let check = |cond: bool, what: &str| -> Result {
-        if cond {
-            Ok(())
-        } else {
-            pr_err!("kunit: 1 TiB: {what}\n");
-            Err(EINVAL)
-        }
-    };
+    let check = |cond: bool, what: &str| expect(cond, "1 TiB", what);
     check(st.entries <= 2 * 29, "too many entries")?;
     check(
         st.metadata_bytes <= 64 * 1024,
@@ -244,14 +247,7 @@ fn kept_path_test() -> Result {
     let t = TestStore::new()?;
     let s = t.get();
     let p = memattr_core::ATTR_PRIVATE;
-    let check = |cond: bool, what: &str| -> Result {
-        if cond {
-            Ok(())
-        } else {
-            pr_err!("kunit: kept path: {what}\n");
-            Err(EINVAL)
-        }
-    };
+    let check = |cond: bool, what: &str| expect(cond, "kept path", what);
     let only = |start: u64, end: u64, what: &str| -> Result {
         // Private on [start, end), nothing around it.
         let r = s.reader();

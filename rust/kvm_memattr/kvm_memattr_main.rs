@@ -194,22 +194,18 @@ impl Store {
         Reader(self, xa::ReadMode::Locked)
     }
 
-    /// The writer begins rewriting entries (`seq` odd). Writers are
+    /// Runs `f`, which rewrites entries, with `seq` odd. Writers are
     /// serialised (type invariant), so a plain load and store suffice.
     #[inline(always)]
-    fn rewrite_begin(&self) {
+    fn rewriting<R>(&self, f: impl FnOnce() -> R) -> R {
         let v = self.seq.load(Ordering::Relaxed);
         self.seq.store(v + 1, Ordering::Relaxed);
         // Pairs with the reader's acquire fence: a reader that sees any
         // store of the rewrite sees `seq` odd (or past it) after its walk.
         fence(Ordering::Release);
-    }
-
-    /// The writer is done rewriting (`seq` even again).
-    #[inline(always)]
-    fn rewrite_end(&self) {
-        let v = self.seq.load(Ordering::Relaxed);
-        self.seq.store(v + 1, Ordering::Release);
+        let r = f();
+        self.seq.store(v + 2, Ordering::Release);
+        r
     }
 
     /// True if every gfn of `range` has `(attributes & mask) == attrs`,
@@ -226,7 +222,7 @@ impl Store {
         if !memattr_core::range_has(&Reader(self, xa::ReadMode::Rcu), range, mask, attrs) {
             return false;
         }
-        // Pairs with the release fence of `rewrite_begin`.
+        // Pairs with the release fence of `rewriting`.
         fence(Ordering::Acquire);
         if seq % 2 == 0 && self.seq.load(Ordering::Relaxed) == seq {
             return true;
@@ -355,10 +351,7 @@ impl RangeStore for Writer<'_> {
 
     fn split(&mut self, e: Entry) -> Result {
         self.0.injected_failure()?;
-        self.0.rewrite_begin();
-        let r = self.0.xa.split(e, GFP);
-        self.0.rewrite_end();
-        r
+        self.0.rewriting(|| self.0.xa.split(e, GFP))
     }
 
     fn reserve(&mut self, start: u64, order: u32) -> Result {
@@ -415,9 +408,7 @@ impl RangeStore for Writer<'_> {
 
     fn unreserve(&mut self, start: u64, order: u32) {
         // Erasing never allocates.
-        self.0.rewrite_begin();
-        let _ = self.0.xa.store(start, order, 0, GFP);
-        self.0.rewrite_end();
+        let _ = self.0.rewriting(|| self.0.xa.store(start, order, 0, GFP));
     }
 
     #[inline(always)]
@@ -453,10 +444,10 @@ impl RangeStore for Writer<'_> {
         let order = (range.end - range.start).trailing_zeros();
         if value == 0 && range.end - range.start == pages(order) && range.start % pages(order) == 0
         {
-            self.0.rewrite_begin();
-            let keep = self.0.xa.clear_keeping_node(range.start, order);
-            self.0.rewrite_end();
-            if keep {
+            if self
+                .0
+                .rewriting(|| self.0.xa.clear_keeping_node(range.start, order))
+            {
                 if let Some((start, order)) = kept.replace((range.start, order)) {
                     self.0.xa.erase_kept(start, order);
                 }
@@ -466,14 +457,15 @@ impl RangeStore for Writer<'_> {
         // Every chunk was prepared: store them all under one hold of the
         // lock. Should one still need memory the atomic allocation fails,
         // and the rest go one by one through store()'s fallback.
-        self.0.rewrite_begin();
-        let chunks = memattr_core::chunks(range.start, range.end);
-        if let Err(at) = self.0.xa.store_chunks(chunks, value, bindings::GFP_NOWAIT) {
-            for (start, order) in memattr_core::chunks(at, range.end) {
-                self.store(start, order, value);
+        let store = self.0;
+        store.rewriting(|| {
+            let chunks = memattr_core::chunks(range.start, range.end);
+            if let Err(at) = store.xa.store_chunks(chunks, value, bindings::GFP_NOWAIT) {
+                for (start, order) in memattr_core::chunks(at, range.end) {
+                    self.store(start, order, value);
+                }
             }
-        }
-        self.0.rewrite_end();
+        });
     }
 
     fn store(&mut self, start: u64, order: u32, value: u64) {

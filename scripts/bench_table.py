@@ -199,12 +199,13 @@ def readme_table(data, order, units, kver, source):
     t.row("the same SETs again, each page already done: the ioctl's floor (alternating)",
           ["fragmented_1G_noop_set_per_page"], ranged=True)
     t.row("a page with nothing near it, private and back (upstream frees and allocates its "
-          "nodes each time, kvm_memattr keeps them: its one kept path): "
+          "nodes each time, kvm_memattr keeps them: a kept path): "
           "per SET or clear (alternating)", ["isolated_page_set_or_clear"], ranged=True)
     t.row("the same timed one by one (a clock read around each): SET / clear (alternating)",
           ["isolated_page_set", "isolated_page_clear"], ranged=True)
-    t.row("two such pages 4 GiB apart in turn (each clear frees the other page's kept "
-          "path): per SET or clear (alternating)", ["isolated_pages_in_turn"], ranged=True)
+    t.row("five such pages 4 GiB apart in turn (kvm_memattr keeps four paths: each clear "
+          "frees the oldest page's): per SET or clear (alternating)",
+          ["isolated_pages_in_turn"], ranged=True)
     counted = best(data, units, "kvm_memattr", "fragmented_1G_metadata_counted")
     t.row("every other page over 1 GiB: memory (slab growth)", ["fragmented_1G_metadata"],
           r_extra=f" ({human(counted, 'KiB')} counted)" if counted is not None else None)

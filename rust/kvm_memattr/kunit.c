@@ -6,7 +6,7 @@
  */
 #include <kunit/test.h>
 
-int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject);
+int kvm_memattr_kunit_model(u64 seed, u32 nr_ops, bool inject, bool chunks);
 int kvm_memattr_kunit_terabyte(void);
 int kvm_memattr_kunit_by_ends(u64 seed, u32 nr);
 int kvm_memattr_kunit_kept_path(void);
@@ -18,7 +18,7 @@ static void memattr_store_vs_dense_model(struct kunit *test)
 	u64 seed;
 
 	for (seed = 1; seed <= 6; seed++)
-		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, false), 0,
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, false, false), 0,
 				    "seed %llu, see the kernel log", seed);
 }
 
@@ -27,7 +27,17 @@ static void memattr_store_injected_enomem(struct kunit *test)
 	u64 seed;
 
 	for (seed = 101; seed <= 106; seed++)
-		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, true), 0,
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 200, true, false), 0,
+				    "seed %llu, see the kernel log", seed);
+}
+
+/* Small aligned chunks, most SETs done in place by try_set(). */
+static void memattr_store_chunks_in_place(struct kunit *test)
+{
+	u64 seed;
+
+	for (seed = 201; seed <= 206; seed++)
+		KUNIT_EXPECT_EQ_MSG(test, kvm_memattr_kunit_model(seed, 300, seed > 204, true), 0,
 				    "seed %llu, see the kernel log", seed);
 }
 
@@ -59,6 +69,7 @@ static struct kunit_case memattr_store_cases[] = {
 	KUNIT_CASE(memattr_xarray_encodings),
 	KUNIT_CASE_SLOW(memattr_store_vs_dense_model),
 	KUNIT_CASE_SLOW(memattr_store_injected_enomem),
+	KUNIT_CASE_SLOW(memattr_store_chunks_in_place),
 	KUNIT_CASE(memattr_store_terabyte),
 	KUNIT_CASE(memattr_store_reserved_by_ends),
 	KUNIT_CASE(memattr_store_kept_path),

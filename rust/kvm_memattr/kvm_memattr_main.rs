@@ -20,7 +20,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{c_int, c_uint, c_void};
 #[cfg(CONFIG_KUNIT)]
 use core::sync::atomic::AtomicU32;
-use core::sync::atomic::{fence, AtomicU64, Ordering};
+use core::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use kernel::bindings;
 use kernel::error::to_result;
 use kernel::prelude::*;
@@ -124,8 +124,14 @@ impl FailHook {
 /// # Invariants
 ///
 /// `plan` and `guard` are only accessed by the single writer, which holds
-/// `kvm->memattr_store_lock` from `prepare` to `commit` (or, for stores without
-/// a VM, is the only user of the store).
+/// `kvm->memattr_store_lock` from `prepare` to `commit` (or, for stores
+/// without a VM, is the only user of the store). Without it, SETs change
+/// the store in `try_set`, each under one hold of the xarray's lock (which
+/// orders their updates of `seq`, the counters and `kept`), leaving the
+/// kept paths' zero entries alone, and only while `writing` is false: the
+/// writer sets it under the xarray's lock before anything else and clears
+/// it once done, so that it is the only writer meanwhile (and the only one
+/// to touch `kept`).
 #[pin_data]
 struct Store {
     #[pin]
@@ -138,12 +144,17 @@ struct Store {
     /// Index of a reservation that only makes the tree tall enough (see `reserve`).
     guard: UnsafeCell<Option<u64>>,
     /// The chunk whose clear left a zero entry to keep its nodes, if any
-    /// (`Writer::store_range`): the store's one kept empty path.
-    kept: UnsafeCell<Option<(u64, u32)>>,
-    /// Odd while the writer rewrites entries (values or orders: stores and
-    /// splits): a walk under RCU alone that saw it even and unchanged saw
-    /// no entry half rewritten (`Store::range_has`).
+    /// (`Writer::store_range`), the latest first: the store's kept empty
+    /// paths.
+    kept: UnsafeCell<[Option<(u64, u32)>; KEPT]>,
+    /// Odd while the writer (or a `try_set`) rewrites entries (values or
+    /// orders: stores and splits): a walk under RCU alone that saw it even
+    /// and unchanged saw no entry half rewritten (`Store::range_has`).
     seq: AtomicU64,
+    /// True from the start of a `prepare` to its `commit` (or failure), and
+    /// during `stats`: `try_set` leaves the store alone. Changed and read
+    /// under the xarray's lock.
+    writing: AtomicBool,
     /// The KUnit suite's allocation-failure hook (empty without KUnit).
     fail: FailHook,
     set_calls: AtomicU64,
@@ -155,6 +166,9 @@ struct Store {
 unsafe impl Sync for Store {}
 // SAFETY: as above, nothing is tied to the creating thread.
 unsafe impl Send for Store {}
+
+/// How many empty paths of nodes a store keeps (`Writer::store_range`).
+pub(crate) const KEPT: usize = 4;
 
 const GFP: bindings::gfp_t = bindings::GFP_KERNEL_ACCOUNT;
 
@@ -170,8 +184,9 @@ impl Store {
             },
             plan: UnsafeCell::new(None),
             guard: UnsafeCell::new(None),
-            kept: UnsafeCell::new(None),
+            kept: UnsafeCell::new([None; KEPT]),
             seq: AtomicU64::new(0),
+            writing: AtomicBool::new(false),
             fail: FailHook::new(),
             set_calls: AtomicU64::new(0),
             pages_changed: AtomicU64::new(0),
@@ -195,7 +210,8 @@ impl Store {
     }
 
     /// Runs `f`, which rewrites entries, with `seq` odd. Writers are
-    /// serialised (type invariant), so a plain load and store suffice.
+    /// serialised (the writer alone, or `try_set`s under the xarray's lock:
+    /// type invariant), so a plain load and store suffice.
     #[inline(always)]
     fn rewriting<R>(&self, f: impl FnOnce() -> R) -> R {
         let v = self.seq.load(Ordering::Relaxed);
@@ -241,12 +257,24 @@ impl Store {
     #[inline(always)]
     fn prepare(&self, range: GfnRange, value: u64) -> Result<bool> {
         let mut w = self.writer();
+        self.set_writing(true);
         w.erase_kept_in(range);
-        let plan = memattr_core::prepare(&mut w, range, value)?;
-        let todo = plan.is_some();
+        let plan = memattr_core::prepare(&mut w, range, value);
+        let todo = matches!(plan, Ok(Some(_)));
+        if !todo {
+            // No commit() follows.
+            self.set_writing(false);
+        }
         // SAFETY: writer lock held (type invariant), no other reference to `plan`.
-        unsafe { *self.plan.get() = plan };
+        unsafe { *self.plan.get() = plan? };
         Ok(todo)
+    }
+
+    /// Sets or clears `writing`, under the xarray's lock: a `try_set` in
+    /// progress ends before a writer begins.
+    #[inline(always)]
+    fn set_writing(&self, on: bool) {
+        self.xa.locked(|| self.writing.store(on, Ordering::Relaxed));
     }
 
     /// commit(): carry out the plan prepare() made for the same request.
@@ -273,14 +301,56 @@ impl Store {
                 unsafe { xa::memattr_warn() };
             }
         }
+        self.set_writing(false);
+    }
+
+    /// try_set(): a SET of one aligned chunk done whole under the xarray's
+    /// lock alone, beside other such SETs, when everything it changes lies
+    /// in one node (`XArray::set_in_node`) and no writer is between
+    /// `prepare()` and `commit()`. `Some(false)`: nothing to do; `None`: it
+    /// needs `prepare()` and `commit()`.
+    #[inline(always)]
+    fn try_set(&self, range: GfnRange, value: u64) -> Option<bool> {
+        let len = range.end - range.start;
+        if len < 2 || !len.is_power_of_two() || range.start % len != 0 {
+            return None;
+        }
+        let stored = |store: &mut dyn FnMut()| {
+            self.rewriting(&mut *store);
+            // Under the xarray's lock, which every try_set() holds here,
+            // and beside no writer (`writing`): no read-modify-write needed.
+            let calls = self.set_calls.load(Ordering::Relaxed);
+            self.set_calls.store(calls + 1, Ordering::Relaxed);
+            let pages = self.pages_changed.load(Ordering::Relaxed);
+            self.pages_changed.store(pages + len, Ordering::Relaxed);
+        };
+        let busy = || self.writing.load(Ordering::Relaxed);
+        let keep = |start, order| {
+            // SAFETY: the xarray's lock held with `writing` false (type
+            // invariant): no other reference to `kept`.
+            let kept = unsafe { &mut *self.kept.get() };
+            kept.rotate_right(1);
+            kept[0].replace((start, order))
+        };
+        match self
+            .xa
+            .set_in_node(range.start, len.trailing_zeros(), value, busy, keep, stored)
+        {
+            xa::InNode::Stored => Some(true),
+            xa::InNode::Unchanged => Some(false),
+            xa::InNode::Elsewhere => None,
+        }
     }
 
     /// Counters and a count of the tree; the caller holds the writer lock.
     fn stats(&self) -> bindings::kvm_memattr_stats {
         let _w = self.writer();
-        // SAFETY: the writer lock (asserted above) keeps the tree unchanged;
-        // stats() is called from process context (debugfs, KUnit).
+        self.set_writing(true);
+        // SAFETY: the writer lock (asserted above) and `writing` keep the
+        // tree unchanged; stats() is called from process context (debugfs,
+        // KUnit).
         let (entries, nodes) = unsafe { self.xa.count() };
+        self.set_writing(false);
         bindings::kvm_memattr_stats {
             entries,
             nodes,
@@ -328,12 +398,14 @@ impl Writer<'_> {
     fn erase_kept_in(&mut self, range: GfnRange) {
         // SAFETY: writer lock held (type invariant), no other reference to `kept`.
         let kept = unsafe { &mut *self.0.kept.get() };
-        if let Some((start, order)) = *kept {
-            let end = start + pages(order);
-            let exact = range.start == start && range.end == end;
-            if !exact && start < range.end && end > range.start {
-                self.0.xa.erase_kept(start, order);
-                *kept = None;
+        for path in kept.iter_mut() {
+            if let Some((start, order)) = *path {
+                let end = start + pages(order);
+                let exact = range.start == start && range.end == end;
+                if !exact && start < range.end && end > range.start {
+                    self.0.xa.erase_kept(start, order);
+                    *path = None;
+                }
             }
         }
     }
@@ -430,17 +502,20 @@ impl RangeStore for Writer<'_> {
     fn store_range(&mut self, range: GfnRange, value: u64) {
         // SAFETY: writer lock held (type invariant), no other reference to `kept`.
         let kept = unsafe { &mut *self.0.kept.get() };
-        // A store over the kept chunk (of exactly it, see `erase_kept_in`)
+        // A store over a kept chunk (of exactly it, see `erase_kept_in`)
         // replaces its zero entry.
-        if kept
-            .is_some_and(|(start, order)| start < range.end && start + pages(order) > range.start)
-        {
-            *kept = None;
+        for path in kept.iter_mut() {
+            if path.is_some_and(|(start, order)| {
+                start < range.end && start + pages(order) > range.start
+            }) {
+                *path = None;
+            }
         }
         // A clear of one chunk, the last entry of its node: keep the node
         // and its parents for the next SET nearby (a page or a 2 MiB range
         // converted back and forth) instead of freeing and allocating them
-        // again. One path per store: the previous one is freed.
+        // again. `KEPT` paths per store (one for each of a few VMM threads
+        // converting in their own places): the oldest is freed.
         let order = (range.end - range.start).trailing_zeros();
         if value == 0 && range.end - range.start == pages(order) && range.start % pages(order) == 0
         {
@@ -448,7 +523,8 @@ impl RangeStore for Writer<'_> {
                 .0
                 .rewriting(|| self.0.xa.clear_keeping_node(range.start, order))
             {
-                if let Some((start, order)) = kept.replace((range.start, order)) {
+                kept.rotate_right(1);
+                if let Some((start, order)) = kept[0].replace((range.start, order)) {
                     self.0.xa.erase_kept(start, order);
                 }
             }
@@ -528,7 +604,8 @@ unsafe fn free_store(p: *mut c_void) {
 // The `ops_*` callbacks below are the table KVM calls (patches/0002). KVM
 // calls them only with the cookie `ops_vm_init` returned for a live VM
 // (destroyed once, by `ops_vm_destroy`) and a live `kvm`; `prepare`, `commit`
-// and `stats` with `kvm->memattr_store_lock` held. Each one's `# Safety` section
+// and `stats` with `kvm->memattr_store_lock` held for write, `try_set` with it
+// held for read or write. Each one's `# Safety` section
 // says which part of that it relies on.
 
 extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
@@ -616,6 +693,20 @@ unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64
 
 /// # Safety
 ///
+/// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller
+/// holds for read or write.
+unsafe extern "C" fn ops_try_set(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
+    // SAFETY: KVM passes the cookie of a live VM, with memattr_store_lock held.
+    // 0: stored; 1: nothing to do; -EAGAIN: prepare() and commit() instead.
+    match unsafe { store(p) }.try_set(GfnRange { start, end }, attrs) {
+        Some(true) => 0,
+        Some(false) => 1,
+        None => EAGAIN.to_errno(),
+    }
+}
+
+/// # Safety
+///
 /// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller holds; `out`
 /// is valid for writes.
 unsafe extern "C" fn ops_stats(p: *mut c_void, out: *mut bindings::kvm_memattr_stats) {
@@ -696,6 +787,7 @@ impl kernel::Module for KvmMemattr {
                 range_has: Some(ops_range_has),
                 prepare: Some(ops_prepare),
                 commit: Some(ops_commit),
+                try_set: Some(ops_try_set),
                 ioctl: Some(ops_ioctl),
                 stats: Some(ops_stats),
             }),

@@ -27,11 +27,15 @@ impl Rng {
 }
 
 /// A store without a VM, freed on drop.
-struct TestStore(*mut c_void);
+/// A store without a VM, and how many of its SETs `try_set()` did.
+struct TestStore(*mut c_void, core::cell::Cell<u32>);
 
 impl TestStore {
     fn new() -> Result<Self> {
-        Ok(Self(new_store(core::ptr::null_mut(), true)?))
+        Ok(Self(
+            new_store(core::ptr::null_mut(), true)?,
+            Default::default(),
+        ))
     }
 
     fn get(&self) -> &Store {
@@ -39,8 +43,13 @@ impl TestStore {
         unsafe { store(self.0) }
     }
 
+    /// A SET as KVM makes one of more than a page: `try_set()` first.
     fn set(&self, start: u64, end: u64, value: u64) -> Result {
         let s = self.get();
+        if s.try_set(GfnRange { start, end }, value).is_some() {
+            self.1.set(self.1.get() + 1);
+            return Ok(());
+        }
         if s.prepare(GfnRange { start, end }, value)? {
             s.commit(GfnRange { start, end }, value);
         }
@@ -111,7 +120,35 @@ fn check_against(s: &Store, model: &[u64], what: &str) -> Result {
     Ok(())
 }
 
-fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
+/// Without failures, the store holds each run of attributes as its maximal
+/// aligned chunks, however its SETs went (`prepare()` and `commit()`, or
+/// `try_set()`).
+fn check_canonical(s: &Store, model: &[u64]) -> Result {
+    let mut canonical = 0;
+    let mut cur = 0;
+    while cur < SPACE {
+        let value = model[cur as usize];
+        let end = model[cur as usize..]
+            .iter()
+            .position(|v| *v != value)
+            .map_or(SPACE, |n| cur + n as u64);
+        if value != 0 {
+            canonical += memattr_core::chunks(cur, end).count() as u64;
+        }
+        cur = end;
+    }
+    // SAFETY: the caller's own store, no other user.
+    let (entries, _) = unsafe { s.xa.count() };
+    if entries != canonical {
+        pr_err!("kunit: {entries} entries where the runs decompose into {canonical}\n");
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// `chunks`: SETs of small aligned chunks with three values, so that most
+/// go through `try_set()` and join, split and empty their neighbours there.
+fn model_test(seed: u64, nr_ops: u32, inject: bool, chunks: bool) -> Result {
     let t = TestStore::new()?;
     let s = t.get();
     let mut model = KVec::with_capacity(SPACE as usize, GFP_KERNEL)?;
@@ -119,15 +156,26 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
         model.push(0u64, GFP_KERNEL)?;
     }
     let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    let values = [0, memattr_core::ATTR_PRIVATE, 1, 2, 3, 6, 7];
+    let all_values = [0, memattr_core::ATTR_PRIVATE, 1, 2, 3, 6, 7];
+    let values = if chunks {
+        &all_values[..3]
+    } else {
+        &all_values[..]
+    };
     let (mut failed, mut applied) = (0u32, 0u32);
     for _ in 0..nr_ops {
         let mut start = rng.below(SPACE);
         let max = SPACE - start;
-        let len = match rng.below(4) {
+        let len = match rng.below(if chunks { 16 } else { 4 }) {
             0 => 1,
             1 => 1 + rng.below(max.min(64)),
             2 => 1 + rng.below(max),
+            // Small chunks, most of them in one leaf or the node above.
+            n if n > 3 => {
+                let order = 1 + rng.below(8) as u32;
+                start &= !(pages(order) - 1);
+                pages(order)
+            }
             // One aligned chunk: its clear may leave the store's kept path,
             // which later SETs land in, beside and over.
             _ => {
@@ -150,6 +198,9 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
         }
         s.fail.arm(0);
         check_against(s, &model, "after SET")?;
+        if !inject {
+            check_canonical(s, &model)?;
+        }
     }
     let runs = model.windows(2).filter(|w| w[0] != w[1]).count() as u64 + 1;
     // SAFETY: this test's own store, no other user.
@@ -160,11 +211,19 @@ fn model_test(seed: u64, nr_ops: u32, inject: bool) -> Result {
         pr_err!("kunit: {entries} entries for {runs} runs\n");
         return Err(EINVAL);
     }
+
     pr_info!(
-        "kunit: seed {seed}: {applied} SETs applied, {failed} failed by injection, {runs} runs, {entries} entries, {nodes} nodes\n"
+        "kunit: seed {seed}: {applied} SETs applied ({} by try_set), {failed} failed by injection, {runs} runs, {entries} entries, {nodes} nodes\n",
+        t.1.get()
     );
     if inject && failed == 0 {
         pr_err!("kunit: injection never fired\n");
+        return Err(EINVAL);
+    }
+    // The others need memory or reach past a node (chunks over smaller
+    // entries' nodes, runs across nodes): a third to a half here.
+    if chunks && t.1.get() < nr_ops / 4 {
+        pr_err!("kunit: try_set() did only {} of {nr_ops} SETs\n", t.1.get());
         return Err(EINVAL);
     }
     Ok(())
@@ -235,10 +294,10 @@ fn terabyte_test() -> Result {
     Ok(())
 }
 
-/// The kept empty path (`Writer::store_range`): a clear that empties its
+/// The kept empty paths (`Writer::store_range`): a clear that empties its
 /// node leaves a zero entry that keeps the node; SETs inside it, beside it,
 /// of exactly it and over it read and store as if it were not there, and
-/// the next kept path frees it.
+/// the `KEPT`-th kept path after it frees it.
 fn kept_path_test() -> Result {
     const ALL: GfnRange = GfnRange {
         start: 0,
@@ -294,23 +353,30 @@ fn kept_path_test() -> Result {
     only(b - 512, b + 1024, "range over the kept page")?;
     t.set(b - 512, b + 1024, 0)?;
     empty("range clear left an entry")?;
-    // A kept page far away frees the path at `b`: one path's nodes remain.
+    // As many kept pages far away, each in a node of its own, free the
+    // path at `b`: their paths' nodes remain.
     t.set(b + 7, b + 8, p)?;
     t.set(b + 7, b + 8, 0)?;
-    t.set(far, far + 1, p)?;
-    t.set(far, far + 1, 0)?;
     let alone = TestStore::new()?;
-    alone.set(far, far + 1, p)?;
-    alone.set(far, far + 1, 0)?;
-    check(
-        nodes(&alone) > 0 && nodes(&t) == nodes(&alone),
-        "the previous path was not freed",
-    )?;
-    // A clear of more than one chunk keeps nothing, and frees the kept path
+    for i in 0..KEPT as u64 {
+        let g = far + i * 64;
+        for t in [&t, &alone] {
+            t.set(g, g + 1, p)?;
+            t.set(g, g + 1, 0)?;
+        }
+        let freed = nodes(&t) == nodes(&alone);
+        check(
+            freed == (i + 1 == KEPT as u64),
+            "the oldest path was not the one freed",
+        )?;
+    }
+    check(nodes(&alone) > 0, "no path kept")?;
+    // A clear of more than one chunk keeps nothing, and frees the kept paths
     // it touches.
-    t.set(far - 3, far + 3, p)?;
-    only(far - 3, far + 3, "range over the far page")?;
-    t.set(far - 3, far + 3, 0)?;
+    let all = far - 3..far + KEPT as u64 * 64;
+    t.set(all.start, all.end, p)?;
+    only(all.start, all.end, "range over the far pages")?;
+    t.set(all.start, all.end, 0)?;
     empty("last clear left an entry")?;
     check(nodes(&t) == 0, "nodes left after the last clear")
 }
@@ -369,8 +435,13 @@ fn errno(r: Result) -> c_int {
 
 /// Random SETs against the dense model; returns 0 or a negative errno.
 #[no_mangle]
-pub(crate) extern "C" fn kvm_memattr_kunit_model(seed: u64, nr_ops: u32, inject: bool) -> c_int {
-    errno(model_test(seed, nr_ops, inject))
+pub(crate) extern "C" fn kvm_memattr_kunit_model(
+    seed: u64,
+    nr_ops: u32,
+    inject: bool,
+    chunks: bool,
+) -> c_int {
+    errno(model_test(seed, nr_ops, inject, chunks))
 }
 
 /// Empty ranges reserved by their first and last chunks: every chunk's node exists.

@@ -80,6 +80,12 @@ pub(crate) mod enc {
         v & 3 == 2 && v < mk_internal(63)
     }
 
+    /// `xa_to_sibling()`: the slot of the entry's first, in the same node.
+    #[inline(always)]
+    pub(crate) fn to_sibling(entry: *const c_void) -> usize {
+        entry as usize >> 2
+    }
+
     /// `xa_err()` of an xa_state's node: 0 or a negative errno.
     #[inline(always)]
     pub(crate) fn err(node: *const c_void) -> i32 {
@@ -295,12 +301,84 @@ fn leaf_edge(node: &bindings::xa_node, offset: usize) -> Neighbourhood {
     }
 }
 
+/// What `XArray::set_in_node` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum InNode {
+    /// The chunk has the value now, and the store is as a prepared commit
+    /// leaves it (runs decomposed into their maximal aligned chunks).
+    Stored,
+    /// The chunk had the value already: nothing changed.
+    Unchanged,
+    /// Nothing changed: the SET needs what only the writer does (memory,
+    /// entries in other nodes, the kept path, reservations).
+    Elsewhere,
+}
+
+/// A slot as `set_in_node` sees it, a sibling resolved to its entry.
+#[derive(Clone, Copy)]
+enum Slot {
+    /// Empty.
+    Empty,
+    /// A reservation (`XA_ZERO_ENTRY`), which reads as empty.
+    Zero,
+    /// Part of a value entry.
+    Value(u64),
+    /// A node below, or anything else.
+    Other,
+}
+
+impl Slot {
+    /// The slot `i` of `node`.
+    #[inline(always)]
+    fn at(node: &bindings::xa_node, i: usize) -> Self {
+        let mut entry = node.slots[i];
+        if enc::is_sibling(entry) {
+            entry = node.slots[enc::to_sibling(entry)];
+        }
+        if entry.is_null() {
+            Slot::Empty
+        } else if entry == enc::zero_entry() {
+            Slot::Zero
+        } else if enc::is_value(entry) {
+            Slot::Value(enc::to_value(entry))
+        } else {
+            Slot::Other
+        }
+    }
+
+    /// The attributes it reads as: `None` for a node below (its pages may
+    /// differ) or anything else.
+    #[inline(always)]
+    fn value(self) -> Option<u64> {
+        match self {
+            Slot::Empty | Slot::Zero => Some(0),
+            Slot::Value(v) => Some(v),
+            Slot::Other => None,
+        }
+    }
+}
+
+/// `set_in_node`'s plan, in slots of the chunk's node: entries to split at
+/// `c0` and `c1`, then the chunks of `[a, b)` to store; zero entries if
+/// `keep` (the chunk is the node's last use).
+struct NodePlan {
+    split: [Option<usize>; 2],
+    a: usize,
+    b: usize,
+    keep: bool,
+}
+
 /// `XA_CHUNK_SHIFT`: log2 of the slots in a node (a C macro bindgen cannot see).
 const XA_CHUNK_SHIFT: u32 = {
     // SAFETY: `xa_node` is plain C data, for which all zeroes is valid.
     let node: bindings::xa_node = unsafe { core::mem::zeroed() };
     node.slots.len().trailing_zeros()
 };
+
+/// `XA_MARK_0`, which every value entry carries: a search for entries
+/// (`next_entry`) skips reservations and the nodes that hold only those
+/// (the kept paths) by the nodes' mark bitmaps, not slot by slot.
+const VALUE_MARK: bindings::xa_mark_t = 0;
 
 /// `XAS_RESTART`: the state of a walk not yet started.
 const XAS_RESTART: usize = 3;
@@ -373,6 +451,20 @@ impl XaState {
 
     fn ptr(&mut self) -> *mut bindings::xa_state {
         &mut self.0
+    }
+
+    /// After an `xas_store()` of `entry` that succeeded: marks a value
+    /// entry with `VALUE_MARK`, clears it from a reservation (an empty slot
+    /// has none, `xas_store()` clears them).
+    #[inline(always)]
+    fn mark(&mut self, entry: *mut c_void) {
+        if enc::is_value(entry) {
+            // SAFETY: valid state at the entry just stored, lock held.
+            unsafe { bindings::xas_set_mark(self.ptr(), VALUE_MARK) };
+        } else if !entry.is_null() {
+            // SAFETY: as above.
+            unsafe { bindings::xas_clear_mark(self.ptr(), VALUE_MARK) };
+        }
     }
 
     /// Order and first index of the entry the state points at.
@@ -476,11 +568,12 @@ impl XArray {
         let _guard = self.read(mode);
         loop {
             // SAFETY: valid state, lock or RCU held.
-            let entry = unsafe { bindings::xas_find(xas.ptr(), last as _) };
+            let entry = unsafe { bindings::xas_find_marked(xas.ptr(), last as _, VALUE_MARK) };
             if entry.is_null() {
                 return None;
             }
-            // Reservations (zero entries) and retry entries are skipped.
+            // Reservations (zero entries, unmarked) and retry entries are
+            // skipped.
             // SAFETY: as above.
             if !unsafe { memattr_xas_retry(xas.ptr(), entry) } {
                 return xas.entry(entry);
@@ -527,6 +620,9 @@ impl XArray {
             loop {
                 // SAFETY: valid state, lock held, `entry` is NULL or a value.
                 unsafe { bindings::xas_store(xas.ptr(), entry) };
+                if xas.error().is_ok() {
+                    xas.mark(entry);
+                }
                 // A non-sleeping allocation under the lock, and a retry, or
                 // nothing to do.
                 // SAFETY: valid state; `gfp` does not sleep.
@@ -581,6 +677,9 @@ impl XArray {
                 let _guard = self.lock();
                 // SAFETY: valid state, lock held, `entry` is NULL, a value or XA_ZERO_ENTRY.
                 unsafe { bindings::xas_store(xas.ptr(), entry) };
+                if xas.error().is_ok() {
+                    xas.mark(entry);
+                }
             }
             // Allocates outside the lock and asks for a retry, or frees leftovers.
             // SAFETY: valid state, lock not held.
@@ -805,6 +904,7 @@ impl XArray {
         // SAFETY: the state points at the chunk's first slot (the load
         // above), lock held; over slots that exist, neither entry allocates.
         unsafe { bindings::xas_store(xas.ptr(), entry) };
+        xas.mark(entry);
         keep
     }
 
@@ -812,9 +912,14 @@ impl XArray {
     /// `clear_keeping_node()` stored, if it is still there, whole: nodes no
     /// longer in use are freed.
     pub(crate) fn erase_kept(&self, start: u64, order: u32) {
-        let mut xas = XaState::new(self, start, order);
         let _guard = self.lock();
-        // SAFETY: valid state, lock held.
+        self.erase_kept_locked(start, order);
+    }
+
+    /// `erase_kept` with the lock held.
+    fn erase_kept_locked(&self, start: u64, order: u32) {
+        let mut xas = XaState::new(self, start, order);
+        // SAFETY: valid state, the caller holds the lock.
         let entry = unsafe { bindings::xas_load(xas.ptr()) };
         let shift = xas.0.xa_shift;
         if entry != enc::zero_entry() || !xas_node(&xas.0).is_some_and(|n| n.shift == shift) {
@@ -826,6 +931,246 @@ impl XArray {
             // SAFETY: as above; erasing never allocates.
             unsafe { bindings::xas_store(xas.ptr(), core::ptr::null_mut()) };
         }
+    }
+
+    /// A SET of the aligned chunk `(start, order)` (order at least 1), done
+    /// whole under one hold of the xarray's lock, or not at all: beside
+    /// other such SETs, where `prepare()` and `commit()` plan from the tree
+    /// as the only writer. It does what they would do (the runs the chunk
+    /// joins or leaves decomposed into their maximal aligned chunks), when
+    /// all of it lies in the node that holds the chunk's slots: the chunk
+    /// holds no reservation and no node below, and a run the value joins
+    /// ends inside the node, or at its edge where the next page differs.
+    /// It splits entries across the chunk's ends first (readers see the
+    /// same values), then stores the chunks of the run, or of the chunk,
+    /// inside `rewriting`, which must call its argument once. A chunk whose
+    /// node does not exist yet is stored alone where nothing around it has
+    /// the value, its nodes allocated without sleeping (`set_in_new_node`).
+    /// A clear that would leave its node with nothing in use keeps it, as
+    /// the writer does (`clear_keeping_node`): `keep` records the chunk and
+    /// returns a kept path to free. `Elsewhere` whenever `busy()`, which it
+    /// asks first under the lock.
+    pub(crate) fn set_in_node(
+        &self,
+        start: u64,
+        order: u32,
+        value: u64,
+        busy: impl FnOnce() -> bool,
+        keep: impl FnOnce(u64, u32) -> Option<(u64, u32)>,
+        rewriting: impl FnOnce(&mut dyn FnMut()),
+    ) -> InNode {
+        let mut xas = XaState::new(self, start, order);
+        let _guard = self.lock();
+        if busy() {
+            return InNode::Elsewhere;
+        }
+        // SAFETY: valid state, lock held.
+        let found = unsafe { bindings::xas_load(xas.ptr()) };
+        let node_ptr = xas.0.xa_node;
+        let Some(node) = xas_node(&xas.0).filter(|n| n.shift == xas.0.xa_shift) else {
+            return self.set_in_new_node(xas, found, start, order, value, rewriting);
+        };
+        let shift = u32::from(node.shift);
+        let base = start & !(pages(shift + XA_CHUNK_SHIFT) - 1);
+        let c0 = ((start - base) >> shift) as usize;
+        let c1 = c0 + (1 << (order - shift));
+        let Some(plan) = self.plan_in_node(node, base, shift, c0, c1, value) else {
+            return InNode::Elsewhere;
+        };
+        let Some(plan) = plan else {
+            return InNode::Unchanged;
+        };
+        let entry = if plan.keep {
+            enc::zero_entry()
+        } else if value == 0 {
+            core::ptr::null_mut()
+        } else {
+            enc::mk_value(value)
+        };
+        let page = |slot: usize| base + ((slot as u64) << shift);
+        rewriting(&mut || {
+            for at in plan.split.into_iter().flatten() {
+                // Halve the entry across `at` until one ends there.
+                loop {
+                    // SAFETY: the node is alive under the lock; no
+                    // reference to it is held across the split below.
+                    let slot = unsafe { (*node_ptr).slots[at] };
+                    if !enc::is_sibling(slot) {
+                        break;
+                    }
+                    let first = enc::to_sibling(slot);
+                    // SAFETY: as above.
+                    let n = unsafe { &*node_ptr };
+                    let mut end = first + 1;
+                    while end < n.slots.len() && n.slots[end] == slot {
+                        end += 1;
+                    }
+                    let old = (end - first).trailing_zeros() + shift;
+                    let old_entry = n.slots[first];
+                    let mut half = XaState::new(self, page(first), old - 1);
+                    // SAFETY: lock held; the halves stay in this node (no
+                    // allocation); `old_entry` is the entry's own value.
+                    unsafe { bindings::xas_split(half.ptr(), old_entry, old) };
+                }
+            }
+            for (first, chunk_order) in crate::memattr_core::chunks(plan.a as u64, plan.b as u64) {
+                // From the node the walk found, not the root.
+                xas.seek(page(first as usize), chunk_order + shift);
+                // SAFETY: valid state, lock held; the chunk starts where no
+                // entry straddles (split above, or a run's edge) and its
+                // slots are in this node: no allocation. A zero entry over
+                // the chunk (`plan.keep`) keeps the node from going empty.
+                unsafe { bindings::xas_store(xas.ptr(), entry) };
+                if xas.error().is_err() {
+                    // SAFETY: plain WARN_ON_ONCE(1).
+                    unsafe { memattr_warn() };
+                } else {
+                    xas.mark(entry);
+                }
+            }
+        });
+        if plan.keep {
+            if let Some((start, order)) = keep(start, order) {
+                self.erase_kept_locked(start, order);
+            }
+        }
+        InNode::Stored
+    }
+
+    /// `set_in_node` of a chunk whose slots' node does not exist (the walk,
+    /// left in `xas`, ended above it, at `found`): nothing to clear, and a
+    /// SET only where no entry covers the chunk and the pages on either side
+    /// have other values (nothing to merge). The nodes come from atomic
+    /// allocations; should one fail, the SET goes `Elsewhere` (a node
+    /// already added stays, empty, for the writer's store to use).
+    fn set_in_new_node(
+        &self,
+        mut xas: XaState,
+        found: *mut c_void,
+        start: u64,
+        order: u32,
+        value: u64,
+        rewriting: impl FnOnce(&mut dyn FnMut()),
+    ) -> InNode {
+        if !found.is_null() {
+            return InNode::Elsewhere;
+        }
+        if value == 0 {
+            return InNode::Unchanged;
+        }
+        let other =
+            |gfn: Option<u64>| gfn.map_or(Some(true), |g| Some(self.value_locked(g)? != value));
+        if other(start.checked_sub(1)) != Some(true)
+            || other(start.checked_add(pages(order))) != Some(true)
+        {
+            return InNode::Elsewhere;
+        }
+        let entry = enc::mk_value(value);
+        rewriting(&mut || loop {
+            // SAFETY: valid state, lock held, a value entry.
+            unsafe { bindings::xas_store(xas.ptr(), entry) };
+            if xas.error().is_ok() {
+                xas.mark(entry);
+            }
+            // SAFETY: valid state; GFP_NOWAIT does not sleep.
+            if !unsafe { bindings::xas_nomem(xas.ptr(), bindings::GFP_NOWAIT) } {
+                break;
+            }
+        });
+        if xas.error().is_err() {
+            return InNode::Elsewhere;
+        }
+        InNode::Stored
+    }
+
+    /// `set_in_node`'s plan for the chunk in slots `[c0, c1)` of `node`:
+    /// `None` if it must go elsewhere, `Some(None)` if nothing changes.
+    #[inline(always)]
+    fn plan_in_node(
+        &self,
+        node: &bindings::xa_node,
+        base: u64,
+        shift: u32,
+        c0: usize,
+        c1: usize,
+        value: u64,
+    ) -> Option<Option<NodePlan>> {
+        let slots = node.slots.len();
+        let mut same = true;
+        let mut used = 0;
+        for i in c0..c1 {
+            match Slot::at(node, i) {
+                Slot::Zero | Slot::Other => return None,
+                Slot::Empty => same &= value == 0,
+                Slot::Value(v) => {
+                    used += 1;
+                    same &= v == value;
+                }
+            }
+        }
+        if same {
+            return Some(None);
+        }
+        // An entry across an end: its slot there is a sibling.
+        let across = |at: usize| (at < slots && enc::is_sibling(node.slots[at])).then_some(at);
+        if value == 0 {
+            let split = [across(c0), across(c1)];
+            return Some(Some(NodePlan {
+                split,
+                a: c0,
+                b: c1,
+                // The clear would empty the node: keep it.
+                keep: split == [None, None] && used == usize::from(node.count),
+            }));
+        }
+        // The run of `value` the chunk joins, in this node; past its edges
+        // only when the next page differs.
+        let mut a = c0;
+        while a > 0 && Slot::at(node, a - 1).value()? == value {
+            a -= 1;
+        }
+        let mut b = c1;
+        while b < slots && Slot::at(node, b).value()? == value {
+            b += 1;
+        }
+        let span = pages(shift + XA_CHUNK_SHIFT);
+        let next = |gfn: Option<u64>| gfn.map_or(Some(0), |g| self.value_locked(g));
+        if (a == 0 && next(base.checked_sub(1))? == value)
+            || (b == slots && next(base.checked_add(span))? == value)
+        {
+            return None;
+        }
+        Some(Some(NodePlan {
+            split: [
+                across(c0).filter(|_| a == c0),
+                across(c1).filter(|_| b == c1),
+            ],
+            a,
+            b,
+            keep: false,
+        }))
+    }
+
+    /// The attributes of `gfn`, with the lock held; `None` for a gfn past
+    /// what the tree can hold.
+    fn value_locked(&self, gfn: u64) -> Option<u64> {
+        let mut xas = XaState::new(self, gfn, 0);
+        // SAFETY: valid state; the caller holds the lock.
+        let entry = unsafe { bindings::xas_load(xas.ptr()) };
+        if entry.is_null() || entry == enc::zero_entry() {
+            Some(0)
+        } else if enc::is_value(entry) {
+            Some(enc::to_value(entry))
+        } else {
+            None
+        }
+    }
+
+    /// Runs `f` under the xarray's lock, which orders it with
+    /// `set_in_node`.
+    pub(crate) fn locked<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _guard = self.lock();
+        f()
     }
 
     /// Stores `value` (0 erases) over an aligned chunk.

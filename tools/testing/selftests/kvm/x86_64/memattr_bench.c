@@ -119,14 +119,15 @@ static void bench_set_clear(uint64_t gib)
  * A page with no attributes anywhere near it converted private and back, as
  * a guest's KVM_HC_MAP_GPA_RANGE of one page asks for it: on upstream's
  * store each SET creates the page's leaf node and each clear frees it
- * again; kvm_memattr keeps them (its one kept path, memory-attributes.rst
- * 2.2). Per SET or clear, fastest round; then, timed one by one (a clock
- * read around each), the SETs and the clears apart. Last, two such pages
- * 4 GiB apart in turn, where the kept path cannot help: each clear keeps
- * its page's nodes and frees the other page's, each SET allocates them.
+ * again; kvm_memattr keeps them (a kept path, memory-attributes.rst 2.2).
+ * Per SET or clear, fastest round; then, timed one by one (a clock read
+ * around each), the SETs and the clears apart. Last, ISO_TURN such pages
+ * 4 GiB apart in turn, one more than kvm_memattr keeps paths for, where
+ * the kept paths cannot help: each clear keeps its page's nodes and frees
+ * the oldest page's, each SET allocates them.
  */
 #define ISO_GPA		0x300000000ULL	/* no memslot, nothing near it */
-#define ISO_GPA2	(ISO_GPA + 4 * SZ_1G)
+#define ISO_TURN	5
 
 static void bench_isolated_page(void)
 {
@@ -164,11 +165,11 @@ static void bench_isolated_page(void)
 	for (r = 0; r < ROUNDS; r++) {
 		double t0 = now_ns(), t;
 
-		for (i = 0; i < n / 2; i++) {
-			memattr_set(vm, ISO_GPA, SZ_4K, PRIV);
-			memattr_set(vm, ISO_GPA, SZ_4K, 0);
-			memattr_set(vm, ISO_GPA2, SZ_4K, PRIV);
-			memattr_set(vm, ISO_GPA2, SZ_4K, 0);
+		for (i = 0; i < n; i++) {
+			uint64_t gpa = ISO_GPA + i % ISO_TURN * 4 * SZ_1G;
+
+			memattr_set(vm, gpa, SZ_4K, PRIV);
+			memattr_set(vm, gpa, SZ_4K, 0);
 		}
 		t = (now_ns() - t0) / (2 * n);
 		if (!r || t < best)

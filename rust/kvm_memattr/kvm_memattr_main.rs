@@ -311,8 +311,9 @@ impl Store {
     /// needs `prepare()` and `commit()`.
     #[inline(always)]
     fn try_set(&self, range: GfnRange, value: u64) -> Option<bool> {
-        let len = range.end - range.start;
-        if len < 2 || !len.is_power_of_two() || range.start % len != 0 {
+        let len = range.end.wrapping_sub(range.start);
+        // A power of two (so not 0), and the range aligned to it.
+        if !len.is_power_of_two() || range.start & len.wrapping_sub(1) != 0 {
             return None;
         }
         let stored = |store: &mut dyn FnMut()| {

@@ -43,7 +43,7 @@ impl TestStore {
         unsafe { store(self.0) }
     }
 
-    /// A SET as KVM makes one of more than a page: `try_set()` first.
+    /// A SET as KVM makes one: `try_set()` first.
     fn set(&self, start: u64, end: u64, value: u64) -> Result {
         let s = self.get();
         if s.try_set(GfnRange { start, end }, value).is_some() {

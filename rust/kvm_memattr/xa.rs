@@ -933,7 +933,7 @@ impl XArray {
         }
     }
 
-    /// A SET of the aligned chunk `(start, order)` (order at least 1), done
+    /// A SET of the aligned chunk `(start, order)` (a page, or more), done
     /// whole under one hold of the xarray's lock, or not at all: beside
     /// other such SETs, where `prepare()` and `commit()` plan from the tree
     /// as the only writer. It does what they would do (the runs the chunk

@@ -605,8 +605,8 @@ unsafe fn free_store(p: *mut c_void) {
 // The `ops_*` callbacks below are the table KVM calls (patches/0002). KVM
 // calls them only with the cookie `ops_vm_init` returned for a live VM
 // (destroyed once, by `ops_vm_destroy`) and a live `kvm`; `prepare`, `commit`
-// and `stats` with `kvm->memattr_store_lock` held for write, `try_set` with it
-// held for read or write. Each one's `# Safety` section
+// and `stats` with `kvm->memattr_store_lock` held, `try_set` without it (by a
+// SET listed in flight: no other SET on its range). Each one's `# Safety` section
 // says which part of that it relies on.
 
 extern "C" fn ops_supported(has_private_mem: bool) -> u64 {
@@ -694,10 +694,11 @@ unsafe extern "C" fn ops_commit(p: *mut c_void, start: u64, end: u64, attrs: u64
 
 /// # Safety
 ///
-/// `p` is the cookie of a live VM, whose `memattr_store_lock` the caller
-/// holds for read or write.
+/// `p` is the cookie of a live VM; the caller is a SET listed in flight
+/// (no other SET on its range), without `memattr_store_lock`.
 unsafe extern "C" fn ops_try_set(p: *mut c_void, start: u64, end: u64, attrs: u64) -> c_int {
-    // SAFETY: KVM passes the cookie of a live VM, with memattr_store_lock held.
+    // SAFETY: KVM passes the cookie of a live VM; `try_set` takes the
+    // xarray's lock itself and keeps out of a writer's way (`writing`).
     // 0: stored; 1: nothing to do; -EAGAIN: prepare() and commit() instead.
     match unsafe { store(p) }.try_set(GfnRange { start, end }, attrs) {
         Some(true) => 0,

@@ -1151,8 +1151,8 @@ impl XArray {
         }))
     }
 
-    /// The attributes of `gfn`, with the lock held; `None` for a gfn past
-    /// what the tree can hold.
+    /// The attributes of `gfn`, with the lock held; `None` if the walk
+    /// ends at something other than a value, a reservation or nothing.
     fn value_locked(&self, gfn: u64) -> Option<u64> {
         let mut xas = XaState::new(self, gfn, 0);
         // SAFETY: valid state; the caller holds the lock.
